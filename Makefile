@@ -1,0 +1,31 @@
+# Every target runs inside .venv, which `make install` builds from the pinned requirements.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: install run train test lint bench loadtest clean
+
+install: $(STAMP)
+
+$(STAMP): requirements.txt requirements-dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	touch $@
+
+run: install  ## serve the default model on 127.0.0.1:$PORT (8080)
+	$(BIN)/python -m function
+
+train: install  ## retrain every model version into model_data/
+	$(BIN)/python -m function.train
+
+test: install  ## the whole test suite (what CI runs)
+	$(BIN)/pytest
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache reports
