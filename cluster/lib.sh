@@ -21,8 +21,9 @@ preflight() {
     exit 2
   fi
   if ! kubectl cluster-info >/dev/null 2>&1; then
-    echo "kubectl reaches no cluster; create it first:" \
+    echo "kubectl reaches no cluster; the EKS cluster comes from:" \
       "eksctl create cluster -f cluster/eks-cluster.yaml" >&2
     exit 2
   fi
+  echo "== Working on the cluster of kubectl context $(kubectl config current-context)"
 }

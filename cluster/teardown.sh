@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Undo the walk-through: delete the predictor, Kourier (which releases the AWS load balancer),
-# Knative Serving, then the EKS cluster itself. Safe to run again: missing pieces are skipped.
+# Undo install-knative.sh and the deploys: delete the predictor, Kourier (which releases the AWS
+# load balancer) and Knative Serving. Safe to run again: what is gone already is skipped. The
+# cluster itself goes after this: eksctl delete cluster -f cluster/eks-cluster.yaml --wait
 set -euo pipefail
 # shellcheck source=lib.sh source-path=SCRIPTDIR
 source "$(dirname "$0")/lib.sh"
@@ -14,5 +15,4 @@ echo "== Knative Serving ${KNATIVE_VERSION}"
 kubectl delete -f "$SERVING_RELEASE/serving-default-domain.yaml" --ignore-not-found
 kubectl delete -f "$SERVING_RELEASE/serving-core.yaml" --ignore-not-found --wait
 kubectl delete -f "$SERVING_RELEASE/serving-crds.yaml" --ignore-not-found
-echo "== The EKS cluster"
-eksctl delete cluster -f "$CLUSTER_DIR/eks-cluster.yaml" --wait
+echo "== Done; delete the cluster with: eksctl delete cluster -f $CLUSTER_DIR/eks-cluster.yaml --wait"

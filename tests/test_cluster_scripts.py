@@ -107,7 +107,7 @@ def test_no_cluster_stops_the_install_before_any_change(tools):
     result, calls = run("install-knative.sh")
     assert result.returncode == 2
     assert "eksctl create cluster -f cluster/eks-cluster.yaml" in result.stderr
-    assert calls == ["kubectl cluster-info"]
+    assert calls == ["kubectl cluster-info"]  # and nothing after it
 
 
 def position(calls, fragment):
@@ -145,9 +145,19 @@ def test_a_real_domain_replaces_sslip_io(all_tools):
     assert not any("default-domain" in call for call in calls)
 
 
-def test_teardown_releases_the_load_balancer_before_deleting_the_cluster(all_tools):
+TEARDOWN_ORDER = [
+    "namespace house-price",
+    "kourier.yaml",  # its Service of type LoadBalancer owns the AWS load balancer
+    "serving-default-domain.yaml",
+    "serving-core.yaml",
+    "serving-crds.yaml",
+]
+
+
+def test_teardown_deletes_what_the_install_made_from_the_top_down(all_tools):
     result, calls = all_tools("teardown.sh")
     assert result.returncode == 0, result.stderr
-    assert position(calls, "delete namespace house-price") < position(calls, "kourier.yaml")
-    assert position(calls, "kourier.yaml") < position(calls, "serving-core.yaml")
-    assert calls[-1].startswith("eksctl delete cluster -f ")
+    deletes = [call for call in calls if call.startswith("kubectl delete ")]
+    assert all("--ignore-not-found" in call for call in deletes)
+    assert [position(deletes, step) for step in TEARDOWN_ORDER] == list(range(5))
+    assert not any(call.startswith("eksctl") for call in calls)
