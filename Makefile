@@ -29,3 +29,12 @@ lint: install
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache reports
+
+# The container image and the CircleCI pipeline (also run by the pipeline's lint job).
+.PHONY: lint-config
+SHELL_SCRIPTS = .ci/run $(shell git ls-files -- '*.sh')
+
+lint-config: install  ## hadolint, yamllint and shellcheck: the Dockerfile, the YAML, the shell scripts
+	$(BIN)/hadolint Dockerfile
+	$(BIN)/yamllint --strict .
+	$(BIN)/shellcheck $(SHELL_SCRIPTS)
