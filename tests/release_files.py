@@ -71,14 +71,18 @@ def instruction_values(instructions: list[dict], name: str) -> list[str]:
     return [ins["value"] for ins in instructions if ins["instruction"] == name]
 
 
-def context_copy_sources(instructions: list[dict]) -> list[str]:
-    """The sources of every COPY that reads the build context (not another stage)."""
-    sources = []
+def context_copies(instructions: list[dict]) -> list[tuple[list[str], str]]:
+    """(sources, destination) of every COPY that reads the build context, not another stage."""
+    copies = []
     for value in instruction_values(instructions, "COPY"):
         if not value.startswith("--from="):
-            *srcs, _destination = value.split()
-            sources.extend(srcs)
-    return sources
+            *sources, destination = value.split()
+            copies.append((sources, destination))
+    return copies
+
+
+def context_copy_sources(instructions: list[dict]) -> list[str]:
+    return [source for sources, _ in context_copies(instructions) for source in sources]
 
 
 def entrypoint(instructions: list[dict]) -> list[str]:
