@@ -23,7 +23,7 @@ pytestmark = pytest.mark.slow
 
 REVISION = "house-price-v1"
 ROW = [{"CHAS": 0, "RM": 6.575, "TAX": 296, "PTRATIO": 15.3, "B": 396.9, "LSTAT": 4.98}]
-VENV_BUDGET_MB = 200  # measured 176 MB with pip 24 on CPython 3.11; README gives the numbers
+VENV_BUDGET_MB = 200  # measured 176 MB on CPython 3.11 (README, "Image and pipeline")
 
 
 @pytest.fixture(scope="module")
