@@ -32,11 +32,13 @@ def runtime_venv(tmp_path_factory) -> Path:
     venv = tmp_path_factory.mktemp("image") / "venv"
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", venv], check=True, timeout=60)
     install = [sys.executable, "-m", "pip", "--python", venv / "bin" / "python", "install"]
-    subprocess.run(
+    result = subprocess.run(
         [*install, "--quiet", "--disable-pip-version-check", "-r", REPO / "requirements.txt"],
-        check=True,
+        capture_output=True,
+        text=True,
         timeout=300,
     )
+    assert result.returncode == 0, result.stderr
     return venv
 
 
