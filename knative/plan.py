@@ -119,7 +119,9 @@ def for_rollback(current: Traffic) -> Traffic:
 def tagged(current: Traffic, tag: str) -> str:
     """The revision that ``tag`` points to."""
     if tag not in current.tags:
-        raise RolloutError(f"no revision is tagged {tag}; deploy tags the new revision green")
+        raise RolloutError(
+            f"no revision is tagged {tag}; deploy tags the serving revision blue, the new one green"
+        )
     return current.tags[tag]
 
 

@@ -17,8 +17,9 @@ from knative.plan import BLUE, GREEN, Traffic, shifted, tagged, to_targets
 def promote(ctx: Context, limits: Thresholds, probe_url: str | None = None) -> int:
     """The revision tagged green to 100 % after one gate; the one tagged blue stays at 0 %."""
     current = traffic_of(ctx.service.get())
+    candidate = tagged(current, GREEN)
     tagged(current, BLUE)  # rollback needs it, so promote refuses to run without it
-    return shift(ctx, tagged(current, GREEN), [100], 0, limits, probe_url)
+    return shift(ctx, candidate, [100], 0, limits, probe_url)
 
 
 def shift(
@@ -98,7 +99,6 @@ def _restore(ctx: Context, start: Traffic, reason: str, changed: bool) -> NoRetu
     if changed:
         try:
             apply(ctx, lambda _: start)
-            routed(ctx)
         except RolloutError as exc:
             by_hand = kn_update(ctx.service.name, ctx.service.namespace, None, start)
             raise RolloutError(

@@ -72,10 +72,11 @@ class FakeKnative:
         self.requests: list[tuple[str, str]] = []  # (method, path) of every request
         self.traffic_history: list[list[dict]] = []  # spec.traffic after each accepted patch
         self.faults: list[tuple[str, int]] = []  # (method, status): answer the next such request
-        self.before_patch: list = []  # callables run (once) when the next PATCH arrives
+        self.before_patch: list = []  # callables, one run as each PATCH arrives
         self.revision_ready_after = 0  # ticks until a new revision turns Ready
         self.reconcile_after = 0  # ticks until the Service's status catches up with a patch
         self.failing_revisions: dict[str, str] = {}  # revision name -> why it fails
+        self.tag_urls: dict[str, str] = {}  # tag -> URL to publish instead of Knative's own
         self.url = ""
         self._ticks = 0
         self._version = 0
@@ -83,7 +84,8 @@ class FakeKnative:
         self._lock = threading.Lock()
 
     def tag_url(self, tag: str, service: str) -> str:
-        return f"http://{tag}-{service}.{self.namespace}.example.com"
+        default = f"http://{tag}-{service}.{self.namespace}.example.com"
+        return self.tag_urls.get(tag, default)
 
     # --- set-up and inspection -------------------------------------------------------------
     def add_service(self, name="house-price", revisions=("house-price-v1",), traffic=None):
@@ -140,6 +142,15 @@ class FakeKnative:
         path.write_text(yaml.safe_dump(config))
         return str(path)
 
+    @classmethod
+    @contextmanager
+    def started(cls, **service):
+        """A fake with one Service (``add_service(**service)``), served for the block."""
+        fake = cls()
+        fake.add_service(**service)
+        with fake.running():
+            yield fake
+
     @contextmanager
     def running(self):
         """Serve on 127.0.0.1 (``self.url``) for the duration of the block."""
@@ -176,7 +187,7 @@ class FakeKnative:
         return store[name]
 
     def _patch(self, service: dict, content_type: str, body: bytes) -> dict:
-        while self.before_patch:
+        if self.before_patch:
             self.before_patch.pop(0)()
         if content_type != "application/merge-patch+json":
             raise ApiError(415, "UnsupportedMediaType", f"{content_type} is not supported")
