@@ -95,7 +95,7 @@ def main(argv: list[str] | None = None, clock=time) -> int:
             timeout = getattr(args, "timeout", 0.0)
             return run(Context(service, clock, timeout, args.dry_run), args)
     except GateFailed as exc:
-        print(f"gate failed: {exc}", file=sys.stderr)
+        print(exc, file=sys.stderr)
         return 1
     except RolloutError as exc:
         print(f"error: {exc}", file=sys.stderr)

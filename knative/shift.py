@@ -104,4 +104,4 @@ def _restore(ctx: Context, start: Traffic, reason: str, changed: bool) -> NoRetu
             raise RolloutError(
                 f"{reason}; putting traffic back failed too ({exc}); by hand: {by_hand}"
             ) from None
-    raise GateFailed(f"{reason}; traffic is back to {start.describe()}")
+    raise GateFailed(f"{reason}; traffic is {'back' if changed else 'still'} at {start.describe()}")

@@ -159,14 +159,17 @@ def test_a_gate_failing_at_the_second_step_puts_back_the_original_split(deployed
     assert fake.traffic() == DEPLOYED
     err = capsys.readouterr().err
     assert "gate failed before step 2: 0/5 probes ok" in err
-    assert f"traffic is back to {V1} 100 %" in err
+    assert f"traffic is back at {V1} 100 %" in err
 
 
-def test_a_gate_failing_at_the_first_step_changes_nothing(deployed, route):
+def test_a_gate_failing_at_the_first_step_changes_nothing(deployed, route, capsys):
     fake, rollout = deployed
     route.revision = V1  # the tag URL answers, but from the wrong revision
     assert rollout("shift", "--to", V2, *GATE) == 1
     assert fake.patches() == []
+    err = capsys.readouterr().err
+    assert err.startswith("gate failed before step 1: 0/5 probes ok")
+    assert f"(5x answered by {V1})" in err and f"traffic is still at {V1} 100 %" in err
 
 
 def test_a_conflict_in_the_middle_is_re_read_and_retried(deployed):
@@ -195,12 +198,19 @@ def test_a_step_whose_route_fails_is_put_back(deployed, capsys):
     assert fake.traffic() == DEPLOYED
 
 
-def test_an_interrupted_shift_goes_on_from_the_split_it_finds(tmp_path, route):
-    halfway = to_targets(Traffic({V1: 75, V2: 25}, TAGS))
-    with FakeKnative.started(revisions=(V1, V2), traffic=halfway) as fake:
-        fake.tag_urls["green"] = route.url
-        assert _cli(fake, tmp_path)("shift", "--to", V2, *GATE) == 0
-    assert _percents(fake.traffic_history, V2) == [50, 100]
+def test_an_interrupted_shift_can_be_run_again_and_goes_on_from_where_it_stopped(deployed, capsys):
+    fake, rollout = deployed
+
+    def operator_presses_ctrl_c():
+        raise KeyboardInterrupt
+
+    rollout.clock.on_sleep.append(operator_presses_ctrl_c)
+    assert rollout("shift", "--to", V2, *GATE) == 130
+    assert "run `shift` again to go on" in capsys.readouterr().err
+    assert _percents([fake.traffic()], V2) == [10]
+    assert rollout("shift", "--to", V2, *GATE) == 0
+    assert _percents(fake.traffic_history, V2) == [10, 25, 50, 100]
+    assert "from 10 % through 25, 50, 100 %" in capsys.readouterr().out
 
 
 @pytest.mark.parametrize(
