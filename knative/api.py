@@ -24,13 +24,15 @@ def connect(kubeconfig: str | None, context: str | None) -> client.ApiClient:
     """An API client from ``--kubeconfig``/``KUBECONFIG``/~/.kube/config, else in-cluster."""
     configuration = client.Configuration()
     kubeconfig = kubeconfig or os.environ.get("KUBECONFIG")
+    from_file = kubeconfig or context or os.path.exists(os.path.expanduser("~/.kube/config"))
     try:
-        if kubeconfig or context or os.path.exists(os.path.expanduser("~/.kube/config")):
+        if from_file:
             config.load_kube_config(kubeconfig, context, client_configuration=configuration)
         else:
             config.load_incluster_config(client_configuration=configuration)
     except (ConfigException, OSError) as exc:
-        raise RolloutError(f"cannot load the Kubernetes configuration: {exc}") from None
+        where = "from the kubeconfig" if from_file else "in-cluster (no kubeconfig found)"
+        raise RolloutError(f"cannot load the Kubernetes configuration {where}: {exc}") from None
     return client.ApiClient(configuration)
 
 

@@ -16,6 +16,8 @@ from knative.plan import parse_duration, parse_steps
 from knative.shift import promote, shift
 from knative.status import render, report
 
+DEFAULTS_SHOWN = argparse.ArgumentDefaultsHelpFormatter
+
 
 def _checked(parse, low=None, high=None):
     """An argparse ``type`` from a parser, with an optional inclusive range."""
@@ -39,29 +41,47 @@ def parser() -> argparse.ArgumentParser:
     )
     top.add_argument("--kubeconfig", help="kubeconfig file (default: $KUBECONFIG, ~/.kube/config)")
     top.add_argument("--context", help="kubeconfig context (default: the current one)")
-    top.add_argument("-n", "--namespace", default="house-price")
-    top.add_argument("-s", "--service", default="house-price", help="Knative Service name")
+    top.add_argument("-n", "--namespace", default="house-price", help="default: house-price")
+    top.add_argument("-s", "--service", default="house-price", help="default: house-price")
     every = argparse.ArgumentParser(add_help=False)
     every.add_argument("--dry-run", action="store_true", help="print the plan, change nothing")
     waits = argparse.ArgumentParser(add_help=False)
-    waits.add_argument("--timeout", type=_checked(parse_duration), default="300s")
+    waits.add_argument(
+        "--timeout", type=_checked(parse_duration), default="300s", help="longest wait for Ready"
+    )
     gated = argparse.ArgumentParser(add_help=False)
     gated.add_argument("--probe-url", help="probe here instead of the candidate's tag URL")
-    gated.add_argument("--probe-requests", type=_checked(int, 1), default=50)
-    gated.add_argument("--max-error-ratio", type=_checked(float, 0, 1), default=0.01)
-    gated.add_argument("--max-p99-ms", type=_checked(float, 0), default=500.0)
+    gated.add_argument(
+        "--probe-requests", type=_checked(int, 1), default=50, help="predictions per gate"
+    )
+    gated.add_argument(
+        "--max-error-ratio", type=_checked(float, 0, 1), default=0.01, help="failed/sent allowed"
+    )
+    gated.add_argument(
+        "--max-p99-ms", type=_checked(float, 0), default=500.0, help="p99 latency allowed"
+    )
     commands = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    status = commands.add_parser("status", parents=[every], help="revisions, traffic, tags, URLs")
-    status.add_argument("-o", "--output", choices=["text", "json"], default="text")
-    new = commands.add_parser("deploy", parents=[every, waits], help="new revision at 0 %% green")
-    new.add_argument("--image", required=True)
-    new.add_argument("--model-version", required=True, metavar="V")
-    step = commands.add_parser("shift", parents=[every, waits, gated], help="gated traffic steps")
-    step.add_argument("--to", required=True, metavar="REVISION")
-    step.add_argument("--steps", type=_checked(parse_steps), default="10,25,50,100")
-    step.add_argument("--interval", type=_checked(parse_duration), default="30s")
-    commands.add_parser("promote", parents=[every, waits, gated], help="green to 100 %%, gated")
-    commands.add_parser("rollback", parents=[every, waits], help="all traffic to blue")
+
+    def command(name: str, summary: str, *parents) -> argparse.ArgumentParser:
+        return commands.add_parser(
+            name, parents=[every, *parents], help=summary, formatter_class=DEFAULTS_SHOWN
+        )
+
+    status = command("status", "revisions, traffic, tags, URLs")
+    status.add_argument("-o", "--output", choices=["text", "json"], default="text", help="format")
+    new = command("deploy", "new revision at 0 %% green", waits)
+    new.add_argument("--image", required=True, help="container image of the new revision")
+    new.add_argument("--model-version", required=True, metavar="V", help="revision house-price-vV")
+    step = command("shift", "gated traffic steps", waits, gated)
+    step.add_argument("--to", required=True, metavar="REVISION", help="the candidate revision")
+    step.add_argument(
+        "--steps", type=_checked(parse_steps), default="10,25,50,100", help="candidate percents"
+    )
+    step.add_argument(
+        "--interval", type=_checked(parse_duration), default="30s", help="wait between steps"
+    )
+    command("promote", "green to 100 %%, gated", waits, gated)
+    command("rollback", "all traffic to blue", waits)
     return top
 
 
