@@ -1,10 +1,14 @@
 """The gate: verdicts from probe results (pure), and probes against a local tag route."""
 
 import socket
+import threading
+from pathlib import Path
 
 import pytest
 from fake_tag_route import FakeTagRoute
+from werkzeug.serving import make_server
 
+from function import create_app
 from knative.gate import PROBE_ROW, Probe, Thresholds, p99, probe, verdict
 
 LIMITS = Thresholds(requests=50, max_error_ratio=0.01, max_p99_ms=500)
@@ -76,3 +80,18 @@ def test_no_server_is_an_error_not_a_crash():
         url = f"http://127.0.0.1:{sock.getsockname()[1]}"  # bound, never listening: refused
         probes = probe(url, "house-price-v2", 1)
     assert probes[0].problem == "no answer (ConnectionError)"
+
+
+def test_the_real_predictor_answers_the_probes_as_the_gate_expects():
+    model = Path(__file__).resolve().parent.parent / "model_data" / "model-v2.onnx"
+    app = create_app({"revision": "house-price-v2", "model_path": model})
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
+    thread.start()
+    try:
+        probes = probe(f"http://127.0.0.1:{server.server_port}", "house-price-v2", 3)
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+    assert [p.problem for p in probes] == [None] * 3  # 200, X-Revision: house-price-v2
