@@ -1,7 +1,10 @@
 """The kubernetes client calls, against the fake Knative API over HTTP on 127.0.0.1."""
 
 import pytest
-from fake_knative_api import FakeClock, FakeKnative
+from fake_clock import FakeClock
+from fake_knative_api import FakeKnative
+from kubernetes import client
+from kubernetes.client.exceptions import ApiException
 
 from knative.api import CONFLICT_RETRIES, KnativeService, connect, is_ready
 from knative.errors import RolloutError
@@ -70,6 +73,63 @@ def test_other_api_errors_stop_at_once_with_traffic_unchanged(knative, service, 
 def test_traffic_knative_rejects_is_reported_with_its_reason(knative, service):
     with pytest.raises(RolloutError, match="422 .*Traffic targets sum to 90, want 100"):
         service.update(lambda fresh: {"traffic": [{"revisionName": V1, "percent": 90}]})
+
+
+@pytest.mark.parametrize(
+    ("spec", "message"),
+    [
+        (
+            {
+                "traffic": [
+                    {"revisionName": V1, "percent": 100, "tag": "x"},
+                    {"revisionName": V2, "tag": "x"},
+                ]
+            },
+            'Multiple definitions for "x"',
+        ),
+        ({"template": {"metadata": {"name": "other-v3"}}}, 'must have prefix "house-price-"'),
+        ({"template": {"spec": {"containerConcurrency": 1}}}, "without a name change"),
+    ],
+)
+def test_the_fake_denies_what_knative_denies(knative, service, spec, message):
+    with pytest.raises(RolloutError, match=f"422 .*{message}"):
+        service.update(lambda fresh: spec)
+    assert knative.traffic_history == []
+
+
+def test_a_new_template_name_makes_a_revision_and_the_tag_gets_its_url(knative, service):
+    spec = {
+        "template": {"metadata": {"name": "house-price-v3"}},
+        "traffic": [
+            {"revisionName": V1, "percent": 100},
+            {"revisionName": "house-price-v3", "tag": "green"},
+        ],
+    }
+    updated = service.update(lambda fresh: spec)
+    assert (
+        service.revision("house-price-v3")["metadata"]["labels"]["serving.knative.dev/service"]
+        == "house-price"
+    )
+    assert updated["metadata"]["generation"] == 2 == updated["status"]["observedGeneration"]
+    assert (
+        updated["status"]["traffic"][1]["url"] == "http://green-house-price.house-price.example.com"
+    )
+
+
+def test_the_fake_takes_only_merge_patches(knative, tmp_path):
+    with connect(knative.kubeconfig(tmp_path / "kubeconfig"), None) as api_client:
+        objects = client.CustomObjectsApi(api_client)
+        with pytest.raises(ApiException) as refused:
+            objects.patch_namespaced_custom_object(
+                "serving.knative.dev",
+                "v1",
+                "house-price",
+                "services",
+                "house-price",
+                [],
+                _content_type="application/json-patch+json",
+            )
+    assert refused.value.status == 415
 
 
 def test_a_missing_service_and_a_forbidden_read_say_so(knative, tmp_path):

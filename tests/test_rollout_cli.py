@@ -7,8 +7,9 @@ import sys
 from pathlib import Path
 
 import pytest
+from fake_clock import FakeClock
 from fake_kn import kn_applied
-from fake_knative_api import FakeClock, FakeKnative
+from fake_knative_api import FakeKnative
 from fake_tag_route import FakeTagRoute
 
 from knative.plan import Traffic, parse_traffic, to_targets
