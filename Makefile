@@ -29,3 +29,6 @@ lint: install
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache reports
+
+bench: install  ## cold start, idle memory, req/s and latency of the real server (needs wrk)
+	$(BIN)/python loadtest/bench.py
