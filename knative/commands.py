@@ -86,9 +86,14 @@ def deploy(ctx: Context, image: str, model_version: str) -> int:
         show_plan(ctx, service["spec"].get("traffic"), after, kn_args)
         return 0
     apply(ctx, plan, template)
-    ctx.service.wait(lambda: ctx.service.revision(name), f"revision {name}", ctx.timeout, ctx.clock)
-    print(f"revision {name} is ready")
-    urls = [t.get("url") for t in routed(ctx)["status"].get("traffic", []) if t.get("tag") == GREEN]
+    try:
+        what = f"revision {name}"
+        ctx.service.wait(lambda: ctx.service.revision(name), what, ctx.timeout, ctx.clock)
+        print(f"revision {name} is ready")
+        live = routed(ctx)
+    except RolloutError as exc:
+        raise RolloutError(f"{exc}; {name} has 0 %, traffic is as it was") from None
+    urls = [t.get("url") for t in live["status"].get("traffic", []) if t.get("tag") == GREEN]
     print(f"{name} serves 0 % and answers at its tag URL: {urls[0] if urls else '(none yet)'}")
     return 0
 
@@ -107,6 +112,9 @@ def rollback(ctx: Context) -> int:
         show_plan(ctx, service["spec"].get("traffic"), after)
         return 0
     apply(ctx, lambda fresh: for_rollback(traffic_of(fresh)))
-    routed(ctx)
+    try:
+        routed(ctx)
+    except RolloutError as exc:
+        raise RolloutError(f"{exc}; the rollback is applied but not live yet") from None
     print(f"rolled back: {after.describe()}")
     return 0

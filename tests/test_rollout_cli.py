@@ -121,7 +121,9 @@ def test_deploy_of_a_failing_revision_exits_2_with_traffic_where_it_was(fresh, c
     fake, rollout = fresh
     fake.failing_revisions[V2] = "container exited: model not found"
     assert rollout("deploy", "--image", "registry.example.com/hp:2", "--model-version", "2") == 2
-    assert "container exited: model not found" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert f"revision {V2} failed: container exited: model not found" in err
+    assert f"{V2} has 0 %, traffic is as it was" in err
     assert parse_traffic(fake.traffic(), None).percents == {V1: 100, V2: 0}
 
 
@@ -298,3 +300,13 @@ def test_runs_as_a_module(deployed, tmp_path):
     done = subprocess.run([*command, "-o", "json"], cwd=root, capture_output=True, timeout=60)
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["revisions"][0]["name"] == V1
+
+
+def test_a_rollback_not_live_in_time_exits_2_and_says_it_was_applied(deployed, route, capsys):
+    fake, rollout = deployed
+    assert rollout("promote", *GATE) == 0
+    fake.reconcile_after = 10_000
+    assert rollout("rollback", "--timeout", "10s") == 2
+    err = capsys.readouterr().err
+    assert "is not ready after 10 s" in err and "the rollback is applied but not live yet" in err
+    assert fake.traffic() == DEPLOYED
