@@ -4,15 +4,14 @@ A ``Traffic`` is what Knative routes, with every target pinned to a revision nam
 each revision gets (summing to 100) and the revision each tag points to.
 """
 
-import re
+import math
 from dataclasses import dataclass
 
+from knative.autoscaling_rules import parse_go_duration
 from knative.errors import RolloutError
+from knative.validate import DNS1035_LABEL
 
 BLUE, GREEN = "blue", "green"
-_TAG = re.compile(r"[a-z]([-a-z0-9]{0,61}[a-z0-9])?")  # a DNS-1035 label, as Knative requires
-_DURATION = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h)?")
-_SECONDS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, None: 1}
 
 
 @dataclass(frozen=True)
@@ -69,7 +68,7 @@ def validate(traffic: Traffic) -> Traffic:
     if sum(traffic.percents.values()) != 100:
         raise RolloutError(f"traffic percents sum to {sum(traffic.percents.values())}, want 100")
     for tag in traffic.tags:
-        if not _TAG.fullmatch(tag):
+        if not DNS1035_LABEL.fullmatch(tag):
             raise RolloutError(f"tag {tag!r} is not a DNS-1035 label (a-z, 0-9, '-')")
     return traffic
 
@@ -137,8 +136,11 @@ def parse_steps(text: str) -> list[int]:
 
 
 def parse_duration(text: str) -> float:
-    """``30s``, ``5m``, ``1h``, ``250ms`` or plain seconds → seconds."""
-    match = _DURATION.fullmatch(text.strip())
-    if not match:
+    """A Go duration as kubectl takes it (`30s`, `5m`, `1h30m`, `250ms`) or plain seconds."""
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = parse_go_duration(text.strip())
+    if seconds is None or not math.isfinite(seconds) or seconds < 0:
         raise RolloutError(f"not a duration: {text!r} (use e.g. 30s, 5m, 1h)")
-    return float(match[1]) * _SECONDS[match[2]]
+    return seconds
