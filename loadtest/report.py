@@ -17,7 +17,11 @@ def seconds(timestamp: str) -> float:
 
 
 def write_png(history: list[dict], shares: list[Share], path: str | Path) -> None:
-    """Plot locust's stats history (current percentiles, req/s) and the revision shares."""
+    plot(history, shares).savefig(path, format="png")
+
+
+def plot(history: list[dict], shares: list[Share]) -> Figure:
+    """Locust's stats history (current percentiles, req/s, users) over the revision shares."""
     if not history and not shares:
         raise ValueError("nothing to plot: no stats history and no answers")
     times = [seconds(row["time"]) for row in history]
@@ -44,7 +48,7 @@ def write_png(history: list[dict], shares: list[Share], path: str | Path) -> Non
 
     plot_shares(split, shares, start)
     split.set(ylabel="share of requests, %", xlabel="seconds since start", ylim=(0, 100))
-    figure.savefig(path, format="png")
+    return figure
 
 
 def plot_shares(axes, shares: list[Share], start: float) -> None:

@@ -24,6 +24,10 @@ class Load:
             raise ValueError("shapes need a positive --run-time")
         if self.spawn_rate <= 0:
             raise ValueError(f"spawn rate must be positive, got {self.spawn_rate}")
+        if self.scale_to_zero_window <= 0:
+            raise ValueError(
+                f"scale-to-zero window must be positive, got {self.scale_to_zero_window}"
+            )
 
 
 @dataclass(frozen=True)
