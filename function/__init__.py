@@ -1,0 +1,8 @@
+"""The house-price predictor: a Flask app serving a verified ONNX export of the model."""
+
+
+def create_app(config=None):
+    """The WSGI app (``function:create_app()``); see ``function.app.build_app``."""
+    from .app import build_app  # here, so that `python -m function` starts light
+
+    return build_app(config)

@@ -1,0 +1,41 @@
+"""Errors that carry their HTTP status, and the handlers that turn every error into JSON."""
+
+from flask import jsonify
+from werkzeug.exceptions import HTTPException
+
+
+class PredictorError(Exception):
+    """Base error: ``str(exc)`` is the message the client reads."""
+
+    status = 500
+
+
+class InvalidInput(PredictorError):
+    status = 400
+
+
+class PayloadTooLarge(PredictorError):
+    status = 413
+
+
+class UnsupportedMediaType(PredictorError):
+    status = 415
+
+
+class ModelNotReady(PredictorError):
+    status = 503
+
+
+def register_error_handlers(app):
+    @app.errorhandler(PredictorError)
+    def predictor_error(exc):
+        return jsonify(error=str(exc)), exc.status
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc):
+        return jsonify(error=exc.description), exc.code
+
+    @app.errorhandler(Exception)
+    def unexpected_error(exc):
+        app.logger.exception("unexpected error")
+        return jsonify(error="internal error; see the server log"), 500

@@ -1,0 +1,121 @@
+"""Turn request bodies into the float64 feature matrix the model takes, or say what is wrong."""
+
+import json
+
+import numpy as np
+
+from .errors import InvalidInput, PayloadTooLarge
+
+
+def parse_json(body):
+    """Parse a JSON body; malformed or absurdly nested JSON is the client's error."""
+    try:
+        return json.loads(body)
+    except (ValueError, RecursionError) as exc:
+        raise InvalidInput(f"malformed JSON: {exc}") from None
+
+
+class FeatureSchema:
+    """The model's features in order, and the batch size limit."""
+
+    def __init__(self, names, max_rows):
+        self.names = list(names)
+        self._name_set = frozenset(self.names)
+        self.max_rows = max_rows
+
+    def from_rows(self, payload):
+        """What ``POST /predict`` takes: pandas "columns" JSON, a list of records or one record."""
+        if isinstance(payload, list):
+            return self.from_records(payload)
+        if not isinstance(payload, dict):
+            raise InvalidInput("expected pandas columns JSON, a list of records or one record")
+        if payload and all(isinstance(column, dict) for column in payload.values()):
+            return self.from_columns(payload)
+        return self.from_records([payload])
+
+    def from_records(self, records):
+        """``[{"CHAS": 0, "RM": 6.5, ...}, ...]``: one object per row."""
+        self._check_count(records)
+        return self._matrix([self._record_row(record, i) for i, record in enumerate(records)])
+
+    def from_columns(self, columns):
+        """pandas "columns" JSON ``{"CHAS": {"0": 0, ...}, "RM": {"0": 6.5, ...}, ...}``."""
+        self._check_names(columns, "the columns")
+        index = list(columns[self.names[0]])
+        self._check_count(index)
+        for name in self.names:
+            column = columns[name]
+            if not isinstance(column, dict) or column.keys() != set(index):
+                raise InvalidInput(
+                    f"column {name} must map the same row keys as column {self.names[0]}"
+                )
+        return self._matrix([[columns[n][key] for n in self.names] for key in index], index)
+
+    def from_instances(self, instances):
+        """KServe V1 ``instances``: rows as lists in feature order or as objects."""
+        self._check_count(instances)
+        rows = []
+        for i, row in enumerate(instances):
+            if isinstance(row, dict):
+                rows.append(self._record_row(row, i))
+            elif isinstance(row, list) and len(row) == len(self.names):
+                rows.append(row)
+            else:
+                raise InvalidInput(
+                    f"instance {i} must be a list of {len(self.names)} numbers in the order "
+                    f"{', '.join(self.names)}, or an object of features"
+                )
+        return self._matrix(rows)
+
+    def from_array(self, array):
+        """An [N, features] numeric array (Open Inference Protocol tensors)."""
+        if array.ndim != 2 or array.shape[1] != len(self.names):
+            raise InvalidInput(f"expected shape [N, {len(self.names)}], got {list(array.shape)}")
+        self._check_count(array)
+        return self._finite(array.astype(np.float64, copy=False))
+
+    def _check_count(self, rows):
+        if not isinstance(rows, list | np.ndarray):
+            raise InvalidInput(f"expected a list of rows, got {type(rows).__name__}")
+        if len(rows) == 0:
+            raise InvalidInput("empty batch: send at least one row")
+        if len(rows) > self.max_rows:
+            raise PayloadTooLarge(f"too many rows: {len(rows)} > {self.max_rows} (MAX_BATCH_ROWS)")
+
+    def _check_names(self, obj, what):
+        if obj.keys() != self._name_set:
+            missing = [n for n in self.names if n not in obj]
+            unknown = sorted(str(k) for k in obj.keys() - self._name_set)
+            problems = [f"missing {', '.join(missing)}"] * bool(missing)
+            problems += [f"unknown {', '.join(unknown)}"] * bool(unknown)
+            raise InvalidInput(f"{what}: {'; '.join(problems)} (expected {', '.join(self.names)})")
+
+    def _record_row(self, record, i):
+        if not isinstance(record, dict):
+            raise InvalidInput(
+                f"row {i} must be an object of features, got {type(record).__name__}"
+            )
+        self._check_names(record, f"row {i}")
+        return [record[name] for name in self.names]
+
+    def _matrix(self, rows, labels=None):
+        """Build the matrix; every value must be a finite JSON number (not a bool or string)."""
+        for i, row in enumerate(rows):
+            for name, value in zip(self.names, row, strict=True):
+                if type(value) is not float and type(value) is not int:
+                    label = labels[i] if labels else i
+                    kind = type(value).__name__
+                    raise InvalidInput(
+                        f"feature {name} in row {label} must be a number, not {kind}"
+                    )
+        try:
+            matrix = np.array(rows, dtype=np.float64)
+        except OverflowError:
+            raise InvalidInput("a feature value is too large for a 64-bit float") from None
+        return self._finite(matrix)
+
+    def _finite(self, matrix):
+        if not np.isfinite(matrix).all():
+            row, column = np.argwhere(~np.isfinite(matrix))[0]
+            raise InvalidInput(f"feature {self.names[column]} in row {row} is not finite")
+        return matrix

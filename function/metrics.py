@@ -1,0 +1,64 @@
+"""Prometheus metrics: requests by endpoint and status, latency, rows predicted, model info.
+
+Counted by a WSGI middleware rather than Flask hooks: it sees every response, errors included,
+and costs a few microseconds a request.
+"""
+
+import time
+
+from flask import Response
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, Info
+from prometheus_client.exposition import generate_latest
+
+LATENCY_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0)
+
+
+class Metrics:
+    """One registry per app, so that each app (and each test) counts on its own."""
+
+    def __init__(self, model, revision):
+        self.registry = CollectorRegistry()
+        self.requests = Counter(
+            "house_price_requests", "HTTP requests by endpoint and status",
+            ["endpoint", "status"], registry=self.registry,
+        )  # fmt: skip
+        self.latency = Histogram(
+            "house_price_request_duration_seconds", "Time spent handling a request",
+            ["endpoint"], buckets=LATENCY_BUCKETS, registry=self.registry,
+        )  # fmt: skip
+        self.rows = Counter("house_price_rows_predicted", "Rows predicted", registry=self.registry)
+        Info("house_price_model", "The model being served", registry=self.registry).info(
+            {"name": "house-price", "version": model.version, "revision": revision}
+        )
+
+    def install(self, app):
+        """Serve ``/metrics`` and count every request the app answers."""
+        app.add_url_rule("/metrics", "metrics", self.expose)
+        paths = {rule.rule for rule in app.url_map.iter_rules()}
+        app.wsgi_app = self._middleware(app.wsgi_app, paths)
+
+    def expose(self):
+        return Response(generate_latest(self.registry), content_type=CONTENT_TYPE_LATEST)
+
+    def _middleware(self, wsgi_app, paths):
+        requests, latency = {}, {}  # label children, cached: labels() is the costly part
+
+        def counted(environ, start_response):
+            started = time.perf_counter()
+            path = environ.get("PATH_INFO", "")
+            endpoint = path if path in paths else "unmatched"
+
+            def start(status, headers, exc_info=None):
+                key = (endpoint, status[:3])
+                if key not in requests:
+                    requests[key] = self.requests.labels(*key)
+                requests[key].inc()
+                return start_response(status, headers, exc_info)
+
+            response = wsgi_app(environ, start)
+            if endpoint not in latency:
+                latency[endpoint] = self.latency.labels(endpoint)
+            latency[endpoint].observe(time.perf_counter() - started)
+            return response
+
+        return counted

@@ -1,0 +1,103 @@
+"""HTTP endpoints: thin views that decode, predict and encode."""
+
+import json
+
+from flask import request
+
+from . import events, v2
+from .errors import InvalidInput, ModelNotReady, UnsupportedMediaType
+from .features import parse_json
+
+MODEL = "house-price"
+
+
+def register_routes(app, model, schema, metrics, settings):
+    def predict(matrix):
+        predictions = model.predict(matrix)
+        metrics.rows.inc(len(predictions))
+        return predictions
+
+    def respond(payload, status=200):
+        return app.response_class(json.dumps(payload), status, mimetype="application/json")
+
+    def require_ready():
+        if not model.ready:
+            raise ModelNotReady(f"model not ready: {model.error}")
+
+    @app.after_request
+    def who_answered(response):
+        response.headers["X-Model-Version"] = model.version
+        response.headers["X-Revision"] = settings.revision
+        return response
+
+    @app.post("/predict")
+    def predict_seed():
+        return respond({"prediction": predict(schema.from_rows(read_json())).tolist()})
+
+    @app.post(f"/v1/models/{MODEL}:predict")
+    def predict_v1():
+        payload = read_json()
+        if not isinstance(payload, dict) or "instances" not in payload:
+            raise InvalidInput('expected an object with "instances": a list of rows')
+        return respond(
+            {"predictions": predict(schema.from_instances(payload["instances"])).tolist()}
+        )
+
+    @app.get(f"/v1/models/{MODEL}")
+    def model_status_v1():
+        require_ready()
+        return respond({"name": MODEL, "ready": True})
+
+    @app.post(f"/v2/models/{MODEL}/infer")
+    def infer_v2():
+        length = request.headers.get(v2.LENGTH_HEADER)
+        if length is None:
+            require_json()
+        matrix, request_id, binary = v2.decode_request(request.get_data(), length, schema)
+        body, headers = v2.encode_response(predict(matrix), model.card, request_id, binary)
+        return app.response_class(body, 200, headers)
+
+    @app.get(f"/v2/models/{MODEL}")
+    def metadata_v2():
+        require_ready()
+        return respond(v2.metadata(model.card))
+
+    @app.get(f"/v2/models/{MODEL}/ready")
+    @app.get("/v2/health/ready")
+    @app.get("/readyz")
+    def ready():
+        require_ready()
+        return respond({"ready": True, "model_version": model.version})
+
+    @app.get("/v2/health/live")
+    @app.get("/healthz")
+    def live():
+        return respond({"live": True})
+
+    @app.get("/v2")
+    def server_metadata_v2():
+        return respond(
+            {"name": MODEL, "version": model.version, "extensions": ["binary_tensor_data"]}
+        )
+
+    @app.post("/")
+    def cloud_event():
+        event, binary = events.read_event(request.headers, request.get_data())
+        data = {
+            "prediction": predict(schema.from_rows(event.get_data())).tolist(),
+            "model_version": model.version,
+        }
+        headers, body = events.reply(data, settings.revision, binary)
+        return app.response_class(body, 200, headers)
+
+
+def require_json():
+    if request.mimetype != "application/json":
+        raise UnsupportedMediaType(
+            f"Content-Type must be application/json, got {request.mimetype or 'none'}"
+        )
+
+
+def read_json():
+    require_json()
+    return parse_json(request.get_data())

@@ -1,0 +1,117 @@
+"""Open Inference Protocol (KServe V2) infer requests and responses, JSON and binary tensors.
+
+Standard clients (tritonclient, KServe's) send tensors as binary by default: the JSON header
+is followed by raw little-endian bytes, its length in ``Inference-Header-Content-Length``.
+"""
+
+import json
+import math
+
+import numpy as np
+
+from .errors import InvalidInput
+from .features import parse_json
+
+LENGTH_HEADER = "Inference-Header-Content-Length"
+DATATYPES = {"FP32": "<f4", "FP64": "<f8", "INT32": "<i4", "INT64": "<i8"}
+OUTPUT = {"name": "predict", "datatype": "FP32"}
+
+
+def decode_request(body, header_length, schema):
+    """Return (feature matrix, request id or None, whether the reply should be binary)."""
+    json_part, binary = _split(body, header_length)
+    request = parse_json(json_part)
+    if not isinstance(request, dict) or not isinstance(request.get("inputs"), list):
+        raise InvalidInput('expected an object with "inputs": a list of one tensor')
+    if len(request["inputs"]) != 1:
+        raise InvalidInput(f"expected exactly one input tensor, got {len(request['inputs'])}")
+    matrix = schema.from_array(_tensor(request["inputs"][0], binary))
+    outputs = request.get("outputs") or []
+    wants_binary = _parameters(request).get("binary_data_output") is True or any(
+        isinstance(o, dict) and _parameters(o).get("binary_data") is True for o in outputs
+    )
+    return matrix, request.get("id"), wants_binary
+
+
+def encode_response(predictions, card, request_id, binary):
+    """Return (body, headers) of the infer response for float32 ``predictions``."""
+    output = {**OUTPUT, "shape": [len(predictions), 1]}
+    response = {"model_name": card["name"], "model_version": card["version"], "outputs": [output]}
+    if request_id is not None:
+        response["id"] = request_id
+    if not binary:
+        output["data"] = predictions.tolist()
+        return json.dumps(response), {"Content-Type": "application/json"}
+    raw = predictions.astype("<f4").tobytes()
+    output["parameters"] = {"binary_data_size": len(raw)}
+    header = json.dumps(response).encode()
+    headers = {"Content-Type": "application/octet-stream", LENGTH_HEADER: str(len(header))}
+    return header + raw, headers
+
+
+def metadata(card):
+    return {
+        "name": card["name"],
+        "versions": [card["version"]],
+        "platform": "onnxruntime_onnx",
+        "inputs": [{"name": "features", "datatype": "FP64", "shape": [-1, len(card["features"])]}],
+        "outputs": [{**OUTPUT, "shape": [-1, 1]}],
+    }
+
+
+def _split(body, header_length):
+    if header_length is None:
+        return body, b""
+    try:
+        length = int(header_length)
+    except ValueError:
+        length = -1
+    if not 0 < length <= len(body):
+        raise InvalidInput(f"{LENGTH_HEADER} must be between 1 and the body size {len(body)}")
+    return body[:length], body[length:]
+
+
+def _parameters(obj):
+    parameters = obj.get("parameters")
+    return parameters if isinstance(parameters, dict) else {}
+
+
+def _tensor(tensor, binary):
+    """The input tensor as a numeric array of its declared shape."""
+    if not isinstance(tensor, dict):
+        raise InvalidInput("input tensor must be an object with name, shape, datatype and data")
+    datatype, shape = tensor.get("datatype"), tensor.get("shape")
+    if datatype not in DATATYPES:
+        raise InvalidInput(
+            f"input datatype must be one of {', '.join(DATATYPES)}, got {datatype!r}"
+        )
+    if not (isinstance(shape, list) and shape and all(type(d) is int and d >= 0 for d in shape)):
+        raise InvalidInput(f"input shape must be a list of non-negative integers, got {shape!r}")
+    size = _parameters(tensor).get("binary_data_size")
+    if size is not None:
+        if type(size) is not int or size != len(binary):
+            raise InvalidInput(
+                f"binary_data_size {size!r} does not match the {len(binary)} bytes sent"
+            )
+        if size % np.dtype(DATATYPES[datatype]).itemsize:
+            raise InvalidInput(f"{size} bytes is not a whole number of {datatype} values")
+        array = np.frombuffer(binary, dtype=DATATYPES[datatype])
+    else:
+        array = _json_data(tensor.get("data"))
+    if array.size != math.prod(shape):
+        raise InvalidInput(
+            f"input has {array.size} values but shape {shape} needs {math.prod(shape)}"
+        )
+    return array.reshape(shape)
+
+
+def _json_data(data):
+    if not isinstance(data, list):
+        raise InvalidInput('input tensor needs "data": a list of numbers')
+    try:
+        array = np.asarray(data)
+    except (ValueError, OverflowError):
+        raise InvalidInput("input data must be a flat or evenly nested list of numbers") from None
+    if array.dtype.kind not in "iuf":
+        raise InvalidInput("input data must contain only numbers")
+    return array.ravel()
