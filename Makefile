@@ -30,6 +30,9 @@ lint: install
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache reports
 
+bench: install  ## cold start, idle memory, req/s and latency of the real server (needs wrk)
+	$(BIN)/python loadtest/bench.py
+
 # Load test: headless Locust against a running server (`make run` in another terminal, or a
 # Knative URL in HOST), bounded by DURATION; CSV, HTML and PNG reports land in reports/.
 HOST ?= http://127.0.0.1:8080

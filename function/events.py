@@ -15,7 +15,7 @@ from cloudevents.core.exceptions import BaseCloudEventException
 from cloudevents.core.v1.event import CloudEvent
 
 from .errors import InvalidInput, UnsupportedMediaType
-from .features import parse_json
+from .jsonio import parse_json
 
 REQUEST_TYPE = "house-price.predict.request"
 RESPONSE_TYPE = "house-price.predict.response"

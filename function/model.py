@@ -43,7 +43,7 @@ class Model:
                 artifact, options, providers=["CPUExecutionProvider"]
             )
             self._check(session, card)
-        except (ArtifactError, onnxruntime.capi.onnxruntime_pybind11_state.Fail) as exc:
+        except Exception as exc:  # onnxruntime's errors share no base class but Exception
             self.error = str(exc)
             log.error("model not ready: %s", self.error)
             return self

@@ -1,12 +1,12 @@
 """HTTP endpoints: thin views that decode, predict and encode."""
 
-import json
+import functools
 
 from flask import request
 
 from . import events, v2
 from .errors import InvalidInput, ModelNotReady, UnsupportedMediaType
-from .features import parse_json
+from .jsonio import as_floats, dump_json, parse_json
 
 MODEL = "house-price"
 
@@ -18,11 +18,18 @@ def register_routes(app, model, schema, metrics, settings):
         return predictions
 
     def respond(payload, status=200):
-        return app.response_class(json.dumps(payload), status, mimetype="application/json")
+        return app.response_class(dump_json(payload), status, mimetype="application/json")
 
-    def require_ready():
-        if not model.ready:
-            raise ModelNotReady(f"model not ready: {model.error}")
+    def needs_model(view):
+        """Answer 503 with the reason until the model is loaded and verified."""
+
+        @functools.wraps(view)
+        def guarded():
+            if not model.ready:
+                raise ModelNotReady(f"model not ready: {model.error}")
+            return view()
+
+        return guarded
 
     @app.after_request
     def who_answered(response):
@@ -31,42 +38,43 @@ def register_routes(app, model, schema, metrics, settings):
         return response
 
     @app.post("/predict")
+    @needs_model
     def predict_seed():
-        return respond({"prediction": predict(schema.from_rows(read_json())).tolist()})
+        return respond({"prediction": predict(schema.from_rows(read_json()))})
 
     @app.post(f"/v1/models/{MODEL}:predict")
+    @needs_model
     def predict_v1():
         payload = read_json()
         if not isinstance(payload, dict) or "instances" not in payload:
             raise InvalidInput('expected an object with "instances": a list of rows')
-        return respond(
-            {"predictions": predict(schema.from_instances(payload["instances"])).tolist()}
-        )
+        return respond({"predictions": predict(schema.from_instances(payload["instances"]))})
 
     @app.get(f"/v1/models/{MODEL}")
+    @needs_model
     def model_status_v1():
-        require_ready()
         return respond({"name": MODEL, "ready": True})
 
     @app.post(f"/v2/models/{MODEL}/infer")
+    @needs_model
     def infer_v2():
         length = request.headers.get(v2.LENGTH_HEADER)
-        if length is None:
+        if length is None and request.mimetype:  # V2 clients may send JSON with no content type
             require_json()
         matrix, request_id, binary = v2.decode_request(request.get_data(), length, schema)
         body, headers = v2.encode_response(predict(matrix), model.card, request_id, binary)
         return app.response_class(body, 200, headers)
 
     @app.get(f"/v2/models/{MODEL}")
+    @needs_model
     def metadata_v2():
-        require_ready()
         return respond(v2.metadata(model.card))
 
     @app.get(f"/v2/models/{MODEL}/ready")
     @app.get("/v2/health/ready")
     @app.get("/readyz")
+    @needs_model
     def ready():
-        require_ready()
         return respond({"ready": True, "model_version": model.version})
 
     @app.get("/v2/health/live")
@@ -81,10 +89,11 @@ def register_routes(app, model, schema, metrics, settings):
         )
 
     @app.post("/")
+    @needs_model
     def cloud_event():
         event, binary = events.read_event(request.headers, request.get_data())
         data = {
-            "prediction": predict(schema.from_rows(event.get_data())).tolist(),
+            "prediction": as_floats(predict(schema.from_rows(event.get_data()))),
             "model_version": model.version,
         }
         headers, body = events.reply(data, settings.revision, binary)

@@ -83,7 +83,11 @@ def export_onnx(pipeline, sample):
     """
     *transforms, regressor = pipeline.steps
     cast = ("cast", CastTransformer(dtype=np.float32).fit(sample))
-    return to_onnx(Pipeline([*transforms, cast, regressor]), sample).SerializeToString()
+    model = to_onnx(Pipeline([*transforms, cast, regressor]), sample)
+    opsets = sorted(model.opset_import, key=lambda opset: opset.domain)  # skl2onnx uses a set
+    del model.opset_import[:]
+    model.opset_import.extend(opsets)
+    return model.SerializeToString()
 
 
 def onnx_predictions(onnx_bytes, features):

@@ -4,13 +4,12 @@ Standard clients (tritonclient, KServe's) send tensors as binary by default: the
 is followed by raw little-endian bytes, its length in ``Inference-Header-Content-Length``.
 """
 
-import json
 import math
 
 import numpy as np
 
 from .errors import InvalidInput
-from .features import parse_json
+from .jsonio import dump_json, parse_json
 
 LENGTH_HEADER = "Inference-Header-Content-Length"
 DATATYPES = {"FP32": "<f4", "FP64": "<f8", "INT32": "<i4", "INT64": "<i8"}
@@ -40,11 +39,11 @@ def encode_response(predictions, card, request_id, binary):
     if request_id is not None:
         response["id"] = request_id
     if not binary:
-        output["data"] = predictions.tolist()
-        return json.dumps(response), {"Content-Type": "application/json"}
+        output["data"] = predictions
+        return dump_json(response), {"Content-Type": "application/json"}
     raw = predictions.astype("<f4").tobytes()
     output["parameters"] = {"binary_data_size": len(raw)}
-    header = json.dumps(response).encode()
+    header = dump_json(response)
     headers = {"Content-Type": "application/octet-stream", LENGTH_HEADER: str(len(header))}
     return header + raw, headers
 

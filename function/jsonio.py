@@ -1,0 +1,27 @@
+"""JSON in and out with orjson: several times faster than the standard library on batches.
+
+orjson is strict: NaN, Infinity and numbers that overflow a double are malformed JSON, and
+nesting deeper than 1,024 levels is refused instead of exhausting the stack.
+"""
+
+import orjson
+
+from .errors import InvalidInput
+
+
+def parse_json(body):
+    """Parse a request body; malformed JSON is the client's error."""
+    try:
+        return orjson.loads(body)
+    except orjson.JSONDecodeError as exc:
+        raise InvalidInput(f"malformed JSON: {exc}") from None
+
+
+def dump_json(obj):
+    """Serialize to bytes; numpy arrays go out as lists (float32 in its shortest form)."""
+    return orjson.dumps(obj, option=orjson.OPT_SERIALIZE_NUMPY)
+
+
+def as_floats(array):
+    """A float32 array as Python floats that print as ``dump_json`` prints them."""
+    return orjson.loads(dump_json(array))
