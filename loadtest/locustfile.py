@@ -13,7 +13,7 @@ import locust.stats
 from locust import FastHttpUser, between, events, task
 from locust.runners import WorkerRunner
 
-from loadtest import report, shapes, slo
+from loadtest import options, report, shapes, slo
 from loadtest.coldstart import ColdStartTracker
 from loadtest.protocols import BadReply, CloudEventBinary, OpenInferenceV2, PandasPredict, Protocol
 from loadtest.revisions import RevisionCounter
@@ -84,36 +84,19 @@ class CloudEventUser(PredictorUser):
     protocol = CloudEventBinary()
 
 
-@events.init_command_line_parser.add_listener
-def add_arguments(parser, **_kwargs):
-    group = parser.add_argument_group("house-price requests and report")
-    group.add_argument(
-        "--model-card",
-        default="model_data/model-v1.json",
-        env_var="LOCUST_MODEL_CARD",
-        help="model card whose feature ranges rows are drawn from",
-    )
-    group.add_argument(
-        "--revision-interval",
-        type=int,
-        default=5,
-        env_var="LOCUST_REVISION_INTERVAL",
-        help="seconds per interval of the revision split",
-    )
-    shapes.add_arguments(parser)
-    slo.add_arguments(parser)
+events.init_command_line_parser.add_listener(options.add_arguments)
 
 
 @events.init.add_listener
 def configure(environment, **_kwargs):
     """Check the options before any load, then hook up revision counting, report and gate."""
-    options = environment.parsed_options
+    parsed = environment.parsed_options
     try:
-        shapes.from_options(options)
-        PredictorUser.rows = RowSampler.from_card(options.model_card)
-        PredictorUser.cold_start = ColdStartTracker(options.scale_to_zero_window)
+        shapes.from_options(parsed)
+        PredictorUser.rows = RowSampler.from_card(parsed.model_card)
+        PredictorUser.cold_start = ColdStartTracker(parsed.scale_to_zero_window)
         counter = RevisionCounter(
-            time.time(), options.revision_interval, live=options.shape == "rollout"
+            time.time(), parsed.revision_interval, live=parsed.shape == "rollout"
         )
     except ValueError as error:
         sys.exit(f"loadtest: {error}")
@@ -126,15 +109,7 @@ def save_report(environment, counter: RevisionCounter, **_kwargs) -> None:
     """Print the revision split; with --csv, write it and the PNG next to locust's CSV files."""
     if isinstance(environment.runner, WorkerRunner):
         return
-    totals = counter.totals()
-    answered = sum(totals.values()) or 1
-    print(
-        "answers per revision: "
-        + ", ".join(
-            f"{revision} {count} ({count / answered:.0%})"
-            for revision, count in sorted(totals.items())
-        )
-    )
+    print(counter.summary())
     prefix = environment.parsed_options.csv_prefix
     if prefix:
         counter.write_csv(f"{prefix}_revisions.csv")

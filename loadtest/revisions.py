@@ -79,6 +79,15 @@ class RevisionCounter:
     def totals(self) -> Counter[str]:
         return sum(self.requests.values(), Counter())
 
+    def summary(self) -> str:
+        """The whole run's split, e.g. "requests per revision: house-price-v1 950 (95%), ..."."""
+        totals = self.totals()
+        split = ", ".join(
+            f"{revision} {count} ({count / sum(totals.values()):.0%})"
+            for revision, count in sorted(totals.items())
+        )
+        return f"requests per revision: {split or 'none'}"
+
     def write_csv(self, path: str | Path) -> None:
         with open(path, "w", newline="") as file:
             writer = csv.writer(file)

@@ -15,7 +15,7 @@ class Load:
     users: int
     duration: float  # seconds
     spawn_rate: float  # users per second
-    scale_to_zero_window: float = 90.0  # seconds (Knative: stable-window + grace period)
+    scale_to_zero_window: float  # seconds (Knative: stable-window + scale-to-zero grace period)
 
     def __post_init__(self):
         if self.users < 1:
@@ -124,24 +124,6 @@ SHAPES: dict[str, type[StagedShape]] = {
     "coldstart": ColdStart,
     "rollout": Rollout,
 }
-
-
-def add_arguments(parser) -> None:
-    group = parser.add_argument_group("house-price load shape")
-    group.add_argument(
-        "--shape",
-        choices=sorted(SHAPES),
-        default="steady",
-        env_var="LOCUST_SHAPE",
-        help="load shape; users and duration come from --users and --run-time",
-    )
-    group.add_argument(
-        "--scale-to-zero-window",
-        type=float,
-        default=90.0,
-        env_var="LOCUST_SCALE_TO_ZERO_WINDOW",
-        help="seconds of silence after which a revision may have scaled to zero",
-    )
 
 
 def from_options(options) -> StagedShape:

@@ -22,23 +22,11 @@ class Slo:
         )
 
 
-def add_arguments(parser) -> None:
-    group = parser.add_argument_group("house-price SLO gate (defaults in loadtest/locust.conf)")
-    for flag, meaning in [
-        ("--slo-p95-ms", "highest allowed 95th percentile latency of warm requests, ms"),
-        ("--slo-p99-ms", "highest allowed 99th percentile latency of warm requests, ms"),
-        ("--slo-failure-ratio", "highest allowed share of failed requests, 0..1"),
-        ("--slo-min-rps", "lowest allowed mean throughput over the run, requests/s"),
-    ]:
-        env_var = "LOCUST_" + flag[2:].upper().replace("-", "_")
-        group.add_argument(flag, type=float, required=True, env_var=env_var, help=meaning)
-
-
-def warm(stats: RequestStats) -> StatsEntry:
-    """All requests but the cold ones (which the coldstart shape measures apart)."""
-    entry = StatsEntry(stats, "warm", "", use_response_times_cache=False)
+def merged(stats: RequestStats, cold: bool) -> StatsEntry:
+    """The cold requests (which the coldstart shape measures apart), or all the warm ones."""
+    entry = StatsEntry(stats, "cold" if cold else "warm", "", use_response_times_cache=False)
     for (name, _method), stats_entry in stats.entries.items():
-        if not name.endswith(COLD_SUFFIX):
+        if name.endswith(COLD_SUFFIX) == cold:
             entry.extend(stats_entry)
     return entry
 
@@ -47,7 +35,7 @@ def verdict(stats: RequestStats, slo: Slo, exceptions: int = 0) -> tuple[list[st
     """(breaches, passes): one line per check, naming the measured value and the threshold."""
     if stats.total.num_requests == 0:
         return ["no requests were made"], []
-    latency = warm(stats)
+    latency = merged(stats, cold=False)
     at_most = [
         ("p95", latency.get_response_time_percentile(0.95), slo.p95_ms, " ms"),
         ("p99", latency.get_response_time_percentile(0.99), slo.p99_ms, " ms"),
@@ -80,3 +68,9 @@ def gate(environment, **_kwargs) -> None:
         environment.process_exit_code = 1
     else:
         print("SLO met: " + "; ".join(passes))
+    cold = merged(environment.stats, cold=True)
+    if cold.num_requests:
+        print(
+            f"cold requests (not gated): {cold.num_requests}, "
+            f"median {cold.median_response_time} ms, max {cold.max_response_time:.0f} ms"
+        )

@@ -69,6 +69,13 @@ def test_cold_requests_are_left_out_of_the_latency_percentiles():
     assert env.stats.total.get_response_time_percentile(0.99) == 4000  # locust's own view
 
 
+def test_gate_reports_cold_requests_apart(capsys):
+    env = environment(times_ms=[10] * 100, cold_ms=[2000, 3000, 4000])
+    slo.gate(env)
+    assert env.process_exit_code is None
+    assert "cold requests (not gated): 3, median 3000 ms, max 4000 ms" in capsys.readouterr().out
+
+
 def test_exceptions_in_the_locustfile_are_a_breach():
     env = environment(times_ms=[10] * 100)
     assert slo.verdict(env.stats, LENIENT, exceptions=2)[0] == ["locustfile exceptions 2 > 0"]
@@ -103,3 +110,9 @@ def test_gate_counts_exceptions_the_runner_caught():
     }
     slo.gate(env)
     assert env.process_exit_code == 1
+
+
+def test_the_pytest_process_keeps_unpatched_sockets():
+    from gevent import monkey
+
+    assert not monkey.is_module_patched("socket")
