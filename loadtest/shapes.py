@@ -44,7 +44,6 @@ class StagedShape(LoadTestShape):
 
     def __init__(self, load: Load):
         super().__init__()
-        self.load = load
         self.table = self.stages(load)
 
     def stages(self, load: Load) -> list[Stage]:
@@ -129,9 +128,9 @@ SHAPES: dict[str, type[StagedShape]] = {
 def from_options(options) -> StagedShape:
     """The shape named by the parsed locust options."""
     load = Load(
-        users=options.num_users or 1,
+        users=1 if options.num_users is None else options.num_users,  # locust's headless defaults
         duration=options.run_time or 0,
-        spawn_rate=options.spawn_rate or 1,
+        spawn_rate=1 if options.spawn_rate is None else options.spawn_rate,
         scale_to_zero_window=options.scale_to_zero_window,
     )
     return SHAPES[options.shape](load)

@@ -96,3 +96,8 @@ def test_named_shape_ticks_the_shape_named_by_the_options():
     )
     assert ticks(named, [0, 15, 30, 45, 60]) == [(1, 2), (2, 2), (3, 2), (4, 2), None]
     assert type(named.selected) is Ramp
+
+
+def test_zero_users_on_the_command_line_is_an_error_not_one_user():
+    with pytest.raises(ValueError, match="at least 1 user, got 0"):
+        shapes.from_options(options(num_users=0))
