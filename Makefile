@@ -23,9 +23,14 @@ train: install  ## retrain every model version into model_data/
 test: install  ## the whole test suite (what CI runs)
 	$(BIN)/pytest
 
-lint: install
+SHELL_SCRIPTS = .ci/run $(shell git ls-files -- '*.sh')
+
+lint: install  ## ruff, hadolint, yamllint and shellcheck
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/hadolint Dockerfile
+	$(BIN)/yamllint --strict .
+	$(BIN)/shellcheck $(SHELL_SCRIPTS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache reports

@@ -7,7 +7,7 @@ altered artifact stops start-up with a clear message instead of a server that ne
 import sys
 
 from granian import Granian
-from granian.constants import Interfaces
+from granian.constants import HTTPModes, Interfaces, RuntimeModes
 
 from .artifact import ArtifactError, read_verified
 from .config import Settings
@@ -25,8 +25,12 @@ def main():
         address=settings.host,
         port=settings.port,
         interface=Interfaces.WSGI,
+        # One process, one Python thread, one runtime thread: Knative scales by adding pods,
+        # and each pod is sized for one core. Knative's queue-proxy talks HTTP/1.1 to us.
         workers=1,
         blocking_threads=1,
+        runtime_mode=RuntimeModes.st,
+        http=HTTPModes.http1,
     ).serve()
 
 

@@ -28,4 +28,18 @@ def build_app(config=None):
     register_error_handlers(app)
     register_routes(app, model, schema, metrics, settings)
     metrics.install(app)
+    app.wsgi_app = who_answered(app.wsgi_app, model.version, settings.revision)
     return app
+
+
+def who_answered(wsgi_app, model_version, revision):
+    """Name the model version and the Knative revision on every response."""
+    stamp = [("X-Model-Version", model_version), ("X-Revision", revision)]
+
+    def stamped(environ, start_response):
+        def start(status, headers, exc_info=None):
+            return start_response(status, headers + stamp, exc_info)
+
+        return wsgi_app(environ, start)
+
+    return stamped

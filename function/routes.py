@@ -31,12 +31,6 @@ def register_routes(app, model, schema, metrics, settings):
 
         return guarded
 
-    @app.after_request
-    def who_answered(response):
-        response.headers["X-Model-Version"] = model.version
-        response.headers["X-Revision"] = settings.revision
-        return response
-
     @app.post("/predict")
     @needs_model
     def predict_seed():

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# One real prediction from a revision's URL, which must be answered by the expected revision.
+# Usage: smoke-test.sh URL EXPECTED_REVISION   (e.g. the green tag URL and house-price-v2)
+set -euo pipefail
+
+usage="usage: smoke-test.sh URL EXPECTED_REVISION"
+url=${1:?$usage}
+expected=${2:?$usage}
+row='[{"CHAS":0,"RM":6.575,"TAX":296,"PTRATIO":15.3,"B":396.9,"LSTAT":4.98}]'
+headers=$(mktemp)
+trap 'rm -f "$headers"' EXIT
+
+# The retries cover the cold start of a revision that Knative keeps at zero pods while it has 0 %.
+body=$(curl --silent --show-error --fail-with-body --retry 5 --retry-all-errors --retry-delay 2 \
+    --max-time 30 --dump-header "$headers" --header 'Content-Type: application/json' \
+    --data "$row" "${url%/}/predict") || {
+    echo "smoke test failed: POST ${url%/}/predict did not answer 200: $body" >&2
+    exit 1
+}
+# The last X-Revision header, should curl have written several attempts' headers.
+revision=$(awk -F': *' 'tolower($1) == "x-revision" { sub(/\r$/, "", $2); found = $2 }
+    END { print found }' "$headers")
+
+if [[ "$revision" != "$expected" ]]; then
+    echo "smoke test failed: answered by revision '${revision}', expected '${expected}'" >&2
+    exit 1
+fi
+if ! grep -Eq '"prediction": *\[ *-?[0-9]' <<<"$body"; then
+    echo "smoke test failed: no prediction in the answer: $body" >&2
+    exit 1
+fi
+echo "smoke test passed: ${expected} at ${url} answered ${body}"

@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Undo install-knative.sh and the deploys: delete the predictor, Kourier (which releases the AWS
+# load balancer) and Knative Serving. Safe to run again: what is gone already is skipped. The
+# cluster itself goes after this: eksctl delete cluster -f cluster/eks-cluster.yaml --wait
+set -euo pipefail
+# shellcheck source=lib.sh source-path=SCRIPTDIR
+source "$(dirname "$0")/lib.sh"
+preflight
+
+echo "== The predictor (namespace house-price)"
+kubectl delete namespace house-price --ignore-not-found --wait
+echo "== Kourier and its load balancer"
+kubectl delete -f "$KOURIER_RELEASE/kourier.yaml" --ignore-not-found --wait
+echo "== Knative Serving ${KNATIVE_VERSION}"
+kubectl delete -f "$SERVING_RELEASE/serving-default-domain.yaml" --ignore-not-found
+kubectl delete -f "$SERVING_RELEASE/serving-core.yaml" --ignore-not-found --wait
+kubectl delete -f "$SERVING_RELEASE/serving-crds.yaml" --ignore-not-found
+echo "== Done; delete the cluster with: eksctl delete cluster -f $CLUSTER_DIR/eks-cluster.yaml --wait"

@@ -1,0 +1,81 @@
+"""The gate before each traffic step: real predictions sent to the candidate's tag URL.
+
+Each probe must answer 200 with ``X-Revision`` naming the candidate; the share of probes that
+don't, and the 99th percentile latency, are held against thresholds. One warm-up request goes
+first and is not counted: a revision at 0 % has been scaled to zero and its first answer waits
+for a pod to start (knative/serving#10355).
+"""
+
+import math
+import time
+from dataclasses import dataclass
+
+import requests
+
+# A valid row of the predictor's ``POST /predict`` (list of records), the first of the data set.
+PROBE_ROW = [{"CHAS": 0, "RM": 6.575, "TAX": 296, "PTRATIO": 15.3, "B": 396.9, "LSTAT": 4.98}]
+WARM_UP_TIMEOUT = 60.0
+PROBE_TIMEOUT = 10.0
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    requests: int = 50
+    max_error_ratio: float = 0.01
+    max_p99_ms: float = 500.0
+
+
+@dataclass(frozen=True)
+class Probe:
+    latency_ms: float
+    problem: str | None = None  # None when the probe answered as it should
+
+
+def probe(url: str, revision: str, count: int) -> list[Probe]:
+    """Warm the candidate up, then send ``count`` predictions to ``url`` and time each."""
+    endpoint = url.rstrip("/") + "/predict"
+    with requests.Session() as session:
+        _send(session, endpoint, revision, WARM_UP_TIMEOUT)
+        return [_send(session, endpoint, revision, PROBE_TIMEOUT) for _ in range(count)]
+
+
+def _send(session: requests.Session, endpoint: str, revision: str, timeout: float) -> Probe:
+    started = time.perf_counter()
+    try:
+        response = session.post(endpoint, json=PROBE_ROW, timeout=timeout)
+    except requests.RequestException as exc:
+        return Probe(_ms_since(started), f"no answer ({type(exc).__name__})")
+    latency = _ms_since(started)
+    if response.status_code != 200:
+        return Probe(latency, f"HTTP {response.status_code}")
+    answered_by = response.headers.get("X-Revision")
+    if answered_by != revision:
+        return Probe(latency, f"answered by {answered_by or 'no X-Revision'}")
+    return Probe(latency)
+
+
+def _ms_since(started: float) -> float:
+    return (time.perf_counter() - started) * 1000
+
+
+def p99(latencies_ms: list[float]) -> float:
+    """The 99th percentile by nearest rank (with 50 probes: the slowest one)."""
+    ranked = sorted(latencies_ms)
+    return ranked[max(math.ceil(0.99 * len(ranked)) - 1, 0)]
+
+
+def verdict(probes: list[Probe], limits: Thresholds) -> tuple[bool, str]:
+    """Whether the probes pass, and a one-line summary an operator reads."""
+    if not probes:
+        return False, "no probe was sent"
+    failed = [p.problem for p in probes if p.problem]
+    ratio, slowest = len(failed) / len(probes), p99([p.latency_ms for p in probes])
+    summary = f"{len(probes) - len(failed)}/{len(probes)} probes ok, p99 {slowest:.0f} ms"
+    if failed:
+        counts = {problem: failed.count(problem) for problem in failed}
+        summary += " (" + ", ".join(f"{n}x {problem}" for problem, n in counts.items()) + ")"
+    if ratio > limits.max_error_ratio:
+        return False, f"{summary}: error ratio {ratio:.2f} > {limits.max_error_ratio:g}"
+    if slowest > limits.max_p99_ms:
+        return False, f"{summary}: p99 {slowest:.0f} ms > {limits.max_p99_ms:g} ms"
+    return True, summary

@@ -1,0 +1,133 @@
+"""``python -m knative.rollout``: the command line, its messages and exit codes.
+
+Exit codes: 0 done, 1 a gate failed and traffic was put back, 2 bad usage or an API error that
+left traffic as it was (130 when interrupted).
+"""
+
+import argparse
+import sys
+import time
+
+from knative.api import KnativeService, connect
+from knative.commands import Context, deploy, rollback
+from knative.errors import GateFailed, RolloutError
+from knative.gate import Thresholds
+from knative.plan import parse_duration, parse_steps
+from knative.shift import promote, shift
+from knative.status import render, report
+
+DEFAULTS_SHOWN = argparse.ArgumentDefaultsHelpFormatter
+
+
+def _checked(parse, low=None, high=None):
+    """An argparse ``type`` from a parser, with an optional inclusive range."""
+
+    def convert(text: str):
+        try:
+            value = parse(text)
+        except (RolloutError, ValueError) as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+        if (low is not None and value < low) or (high is not None and value > high):
+            raise argparse.ArgumentTypeError(f"{text} is outside {low}..{high}")
+        return value
+
+    return convert
+
+
+def parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(
+        prog="python -m knative.rollout",
+        description="Move traffic between Knative revisions step by step, gated, with rollback.",
+    )
+    top.add_argument("--kubeconfig", help="kubeconfig file (default: $KUBECONFIG, ~/.kube/config)")
+    top.add_argument("--context", help="kubeconfig context (default: the current one)")
+    top.add_argument("-n", "--namespace", default="house-price", help="default: house-price")
+    top.add_argument("-s", "--service", default="house-price", help="default: house-price")
+    every = argparse.ArgumentParser(add_help=False)
+    every.add_argument("--dry-run", action="store_true", help="print the plan, change nothing")
+    waits = argparse.ArgumentParser(add_help=False)
+    waits.add_argument(
+        "--timeout", type=_checked(parse_duration), default="300s", help="longest wait for Ready"
+    )
+    gated = argparse.ArgumentParser(add_help=False)
+    gated.add_argument("--probe-url", help="probe here instead of the candidate's tag URL")
+    gated.add_argument(
+        "--probe-requests", type=_checked(int, 1), default=50, help="predictions per gate"
+    )
+    gated.add_argument(
+        "--max-error-ratio", type=_checked(float, 0, 1), default=0.01, help="failed/sent allowed"
+    )
+    gated.add_argument(
+        "--max-p99-ms", type=_checked(float, 0), default=500.0, help="p99 latency allowed"
+    )
+    commands = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def command(name: str, summary: str, *parents) -> argparse.ArgumentParser:
+        return commands.add_parser(
+            name, parents=[every, *parents], help=summary, formatter_class=DEFAULTS_SHOWN
+        )
+
+    status = command("status", "revisions, traffic, tags, URLs")
+    status.add_argument("-o", "--output", choices=["text", "json"], default="text", help="format")
+    new = command("deploy", "new revision at 0 %% green", waits)
+    new.add_argument("--image", required=True, help="container image of the new revision")
+    new.add_argument("--model-version", required=True, metavar="V", help="revision house-price-vV")
+    step = command("shift", "gated traffic steps", waits, gated)
+    step.add_argument("--to", required=True, metavar="REVISION", help="the candidate revision")
+    step.add_argument(
+        "--steps", type=_checked(parse_steps), default="10,25,50,100", help="candidate percents"
+    )
+    step.add_argument(
+        "--interval", type=_checked(parse_duration), default="30s", help="wait between steps"
+    )
+    command("promote", "green to 100 %%, gated", waits, gated)
+    command("rollback", "all traffic to blue", waits)
+    return top
+
+
+def run(ctx: Context, args: argparse.Namespace) -> int:
+    code = _dispatch(ctx, args)
+    if args.dry_run and args.command != "status":
+        print("dry run: nothing was changed")
+    return code
+
+
+def _dispatch(ctx: Context, args: argparse.Namespace) -> int:
+    if args.command == "status":
+        print(render(report(ctx.service), args.output))
+        return 0
+    if args.command == "deploy":
+        return deploy(ctx, args.image, args.model_version)
+    if args.command == "rollback":
+        return rollback(ctx)
+    limits = Thresholds(args.probe_requests, args.max_error_ratio, args.max_p99_ms)
+    if args.command == "promote":
+        return promote(ctx, limits, args.probe_url)
+    return shift(ctx, args.to, args.steps, args.interval, limits, args.probe_url)
+
+
+def main(argv: list[str] | None = None, clock=time) -> int:
+    """Run one command; ``clock`` (``sleep``, ``monotonic``) is what every wait runs on."""
+    args = parser().parse_args(argv)
+    try:
+        with connect(args.kubeconfig, args.context) as api_client:
+            service = KnativeService(api_client, args.namespace, args.service)
+            timeout = getattr(args, "timeout", 0.0)
+            return run(Context(service, clock, timeout, args.dry_run), args)
+    except GateFailed as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    except RolloutError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(
+            "interrupted: traffic stays as the last finished step left it; see `status`, "
+            "then run `shift` again to go on, or `rollback`",
+            file=sys.stderr,
+        )
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,61 @@
+"""``status``: the Service's revisions, the traffic each gets, their tags, URLs and readiness."""
+
+import json
+
+from knative.api import KnativeService, is_ready, not_ready_reason
+
+
+def report(service: KnativeService) -> dict:
+    """What Knative routes now (``status.traffic``), per revision of the Service."""
+    found = service.get()
+    status = found.get("status") or {}
+    rows = {
+        rev["metadata"]["name"]: {
+            "name": rev["metadata"]["name"],
+            "percent": 0,
+            "tags": [],
+            "urls": [],
+            "ready": is_ready(rev),
+            "reason": None if is_ready(rev) else not_ready_reason(rev),
+        }
+        for rev in service.revisions()
+    }
+    for target in status.get("traffic") or []:
+        row = rows.get(target.get("revisionName"))
+        if row is None:
+            continue  # routed to a revision that is gone; Knative reports it on the Service
+        row["percent"] += target.get("percent") or 0
+        row["tags"] += [target["tag"]] if target.get("tag") else []
+        row["urls"] += [target["url"]] if target.get("url") else []
+    return {
+        "service": service.name,
+        "namespace": service.namespace,
+        "url": status.get("url"),
+        "ready": is_ready(found),
+        "reason": None if is_ready(found) else not_ready_reason(found),
+        "revisions": list(rows.values()),
+    }
+
+
+def render(found: dict, output: str) -> str:
+    """``found`` (from ``report``) as JSON or as a table an operator reads."""
+    if output == "json":
+        return json.dumps(found, indent=2)
+    state = "ready" if found["ready"] else f"NOT ready: {found['reason']}"
+    lines = [f"service {found['service']} in namespace {found['namespace']}: {state}"]
+    lines.append(f"URL {found['url'] or '(none yet)'}")
+    header = ("REVISION", "TRAFFIC", "TAGS", "READY", "URLS")
+    table = [header] + [
+        (
+            row["name"],
+            f"{row['percent']} %",
+            ",".join(row["tags"]) or "-",
+            "yes" if row["ready"] else f"no: {row['reason']}",
+            " ".join(row["urls"]) or "-",
+        )
+        for row in found["revisions"]
+    ]
+    widths = [max(len(cells[i]) for cells in table) for i in range(len(header) - 1)]
+    for *cells, last in table:
+        lines.append("  ".join([*(c.ljust(w) for c, w in zip(cells, widths, strict=True)), last]))
+    return "\n".join(lines)
