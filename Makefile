@@ -37,3 +37,14 @@ clean:
 
 bench: install  ## cold start, idle memory, req/s and latency of the real server (needs wrk)
 	$(BIN)/python loadtest/bench.py
+
+# Load test: headless Locust against a running server (`make run` in another terminal, or a
+# Knative URL in HOST), bounded by DURATION; CSV, HTML and PNG reports land in reports/.
+HOST ?= http://127.0.0.1:8080
+SHAPE ?= steady
+USERS ?= 10
+DURATION ?= 30s
+loadtest: install  ## load $(HOST) with the $(SHAPE) shape; exits 1 if the SLO in loadtest/locust.conf breaks
+	mkdir -p reports
+	$(BIN)/locust --config loadtest/locust.conf --host $(HOST) --shape $(SHAPE) \
+		--users $(USERS) --run-time $(DURATION) --csv reports/loadtest --html reports/loadtest.html

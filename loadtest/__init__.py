@@ -1,0 +1,1 @@
+"""Locust scenarios for the house-price predictor: users, load shapes, SLO gate and report."""
