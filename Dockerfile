@@ -21,6 +21,9 @@ ENV PATH=/opt/venv/bin:$PATH \
 WORKDIR /app
 COPY --from=builder /opt/venv /opt/venv
 COPY function/ function/
+# Bytecode at build time: the root filesystem is read-only at run time, so without it every cold
+# start would compile function/ again. unchecked-hash: the image's sources never change.
+RUN ["python", "-m", "compileall", "-q", "--invalidation-mode", "unchecked-hash", "function"]
 COPY model_data/*.onnx model_data/*.json model_data/
 # A numeric user, so that Kubernetes' runAsNonRoot can verify it without /etc/passwd.
 USER 10001:10001

@@ -2,10 +2,8 @@
 Dockerfile copies, the server started as its entrypoint starts it, a real prediction over HTTP."""
 
 import shutil
-import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -18,6 +16,7 @@ from release_files import (
     entrypoint,
     runtime_stage,
 )
+from servers import free_port, stop, wait_ready
 
 pytestmark = pytest.mark.slow
 
@@ -57,29 +56,11 @@ def image_root(tmp_path_factory) -> Path:
     return root
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _wait_ready(url: str, server: subprocess.Popen, log: Path, deadline_s: float = 60) -> None:
-    deadline = time.monotonic() + deadline_s
-    while time.monotonic() < deadline and server.poll() is None:
-        try:
-            if requests.get(f"{url}/readyz", timeout=2).status_code == 200:
-                return
-        except requests.ConnectionError:
-            pass
-        time.sleep(0.2)
-    raise AssertionError(f"server not ready (exit code {server.poll()}):\n{log.read_text()}")
-
-
 @pytest.fixture(scope="module")
 def server(runtime_venv, image_root, tmp_path_factory):
     """The server as the image runs it: its ENV, its entrypoint, its WORKDIR; on 127.0.0.1."""
     parser = dockerfile()
-    port = _free_port()
+    port = free_port()
     env = {
         **parser.envs,
         "PATH": f"{runtime_venv / 'bin'}:/usr/bin:/bin",
@@ -87,19 +68,21 @@ def server(runtime_venv, image_root, tmp_path_factory):
         "PORT": str(port),
         "K_REVISION": REVISION,
     }
-    log = tmp_path_factory.mktemp("log") / "server.log"
     command = entrypoint(runtime_stage(parser))
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            command, cwd=image_root, env=env, stdout=out, stderr=subprocess.STDOUT
-        )
+    process = subprocess.Popen(
+        command,
+        cwd=image_root,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     url = f"http://127.0.0.1:{port}"
     try:
-        _wait_ready(url, process, log)
+        wait_ready(process, url, timeout=60)
         yield url
     finally:
-        process.terminate()
-        process.wait(timeout=10)
+        stop(process)
 
 
 def test_runtime_venv_holds_no_training_or_development_package(runtime_venv):

@@ -1,14 +1,12 @@
 """The gate: verdicts from probe results (pure), and probes against a local tag route."""
 
 import socket
-import threading
 from pathlib import Path
 
 import pytest
 from fake_tag_route import FakeTagRoute
-from werkzeug.serving import make_server
+from servers import start_server, stop, wait_ready
 
-from function import create_app
 from knative.gate import PROBE_ROW, Probe, Thresholds, p99, probe, verdict
 
 LIMITS = Thresholds(requests=50, max_error_ratio=0.01, max_p99_ms=500)
@@ -84,14 +82,10 @@ def test_no_server_is_an_error_not_a_crash():
 
 def test_the_real_predictor_answers_the_probes_as_the_gate_expects():
     model = Path(__file__).resolve().parent.parent / "model_data" / "model-v2.onnx"
-    app = create_app({"revision": "house-price-v2", "model_path": model})
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
+    process, url = start_server(K_REVISION="house-price-v2", MODEL_PATH=str(model))
     try:
-        probes = probe(f"http://127.0.0.1:{server.server_port}", "house-price-v2", 3)
+        wait_ready(process, url)
+        probes = probe(url, "house-price-v2", 3)
     finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
+        stop(process)
     assert [p.problem for p in probes] == [None] * 3  # 200, X-Revision: house-price-v2
