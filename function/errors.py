@@ -1,7 +1,7 @@
 """Errors that carry their HTTP status, and the handlers that turn every error into JSON."""
 
-from flask import jsonify
-from werkzeug.exceptions import HTTPException
+from flask import current_app, jsonify
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 
 class PredictorError(Exception):
@@ -30,6 +30,11 @@ def register_error_handlers(app):
     @app.errorhandler(PredictorError)
     def predictor_error(exc):
         return jsonify(error=str(exc)), exc.status
+
+    @app.errorhandler(RequestEntityTooLarge)
+    def body_too_large(exc):
+        limit = current_app.config["MAX_CONTENT_LENGTH"]
+        return jsonify(error=f"request body over {limit} bytes (MAX_BODY_BYTES)"), 413
 
     @app.errorhandler(HTTPException)
     def http_error(exc):

@@ -196,7 +196,7 @@ def test_body_over_the_size_limit(row):
     client = create_app({"max_body_bytes": 1000}).test_client()
     response = post_json(client, "/predict", [row] * 50)
     assert response.status_code == 413
-    assert "error" in response.get_json()
+    assert response.get_json()["error"] == "request body over 1000 bytes (MAX_BODY_BYTES)"
 
 
 def test_unknown_path_and_wrong_method_are_json(client):
