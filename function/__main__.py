@@ -25,8 +25,9 @@ def main():
         address=settings.host,
         port=settings.port,
         interface=Interfaces.WSGI,
-        # One process, one Python thread, one runtime thread: Knative scales by adding pods,
-        # and each pod is sized for one core. Knative's queue-proxy talks HTTP/1.1 to us.
+        # One process, one Python thread, a single-threaded I/O runtime: Knative scales by adding
+        # pods, each sized for one core, and its queue-proxy talks HTTP/1.1 to us. 32 Python
+        # threads measured ~15 % more req/s but p99 7.5 ms instead of 4.2 ms at 8 connections.
         workers=1,
         blocking_threads=1,
         runtime_mode=RuntimeModes.st,
