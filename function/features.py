@@ -105,7 +105,7 @@ class FeatureSchema:
             matrix = np.array(rows, dtype=np.float64)
         except OverflowError:
             raise InvalidInput("a feature value is too large for a 64-bit float") from None
-        return self._finite(matrix)
+        return self._finite(matrix, labels)
 
     def _name_non_number(self, rows, labels):
         for i, row in enumerate(rows):
@@ -117,8 +117,9 @@ class FeatureSchema:
                         f"feature {name} in row {label} must be a number, not {kind}"
                     )
 
-    def _finite(self, matrix):
+    def _finite(self, matrix, labels=None):
         if not np.isfinite(matrix).all():
             row, column = np.argwhere(~np.isfinite(matrix))[0]
-            raise InvalidInput(f"feature {self.names[column]} in row {row} is not finite")
+            label = labels[row] if labels else row
+            raise InvalidInput(f"feature {self.names[column]} in row {label} is not finite")
         return matrix

@@ -34,6 +34,8 @@ def test_errors_name_the_row_and_feature():
         SCHEMA.from_columns({"A": {"x": True}, "B": {"x": 1}})
     with pytest.raises(InvalidInput, match="feature B in row 0 is not finite"):
         SCHEMA.from_array(np.array([[1.0, np.inf]]))
+    with pytest.raises(InvalidInput, match="feature A in row y is not finite"):
+        SCHEMA.from_columns({"A": {"x": 1, "y": 1e308 * 10}, "B": {"x": 1, "y": 2}})
 
 
 def test_integers_too_large_for_a_double():
