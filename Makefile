@@ -4,14 +4,14 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run train test lint bench loadtest clean
+.PHONY: install run train test lint bench loadtest constraints clean
 
 install: $(STAMP)
 
-$(STAMP): requirements.txt requirements-dev.txt
+$(STAMP): requirements.txt requirements-dev.txt constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -r requirements-dev.txt
+	$(BIN)/pip install --quiet -r requirements-dev.txt -c constraints.txt
 	touch $@
 
 run: install  ## serve the default model on 127.0.0.1:$PORT (8080)
@@ -31,6 +31,12 @@ lint: install  ## ruff, hadolint, yamllint and shellcheck
 	$(BIN)/hadolint Dockerfile
 	$(BIN)/yamllint --strict .
 	$(BIN)/shellcheck $(SHELL_SCRIPTS)
+
+constraints:  ## re-pin every transitive dependency (after changing a requirements file)
+	rm -rf build/lock && $(PYTHON) -m venv build/lock
+	build/lock/bin/pip install --quiet -r requirements-dev.txt
+	{ sed -n '1,3p' constraints.txt; build/lock/bin/pip freeze; } > build/constraints.txt
+	mv build/constraints.txt constraints.txt && rm -rf build/lock
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache reports
