@@ -2,6 +2,7 @@
 API, the gate against a local tag route, waits on an injected clock. All on 127.0.0.1."""
 
 import json
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -230,6 +231,15 @@ def test_unknown_revision_or_service_exits_2_without_a_patch(deployed, capsys, a
     assert rollout(*args) == 2
     assert message in capsys.readouterr().err
     assert fake.patches() == []
+
+
+def test_an_api_server_that_does_not_answer_exits_2_with_a_message(tmp_path, capsys):
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        fake = FakeKnative()
+        fake.url = f"http://127.0.0.1:{sock.getsockname()[1]}"  # bound, never listening: refused
+        assert _cli(fake, tmp_path)("status") == 2
+    assert "could not read service: the API server did not answer" in capsys.readouterr().err
 
 
 def test_shift_dry_run_writes_nothing_and_its_kn_commands_do_the_same(deployed, route, capsys):
