@@ -20,15 +20,16 @@ DEFAULTS_SHOWN = argparse.ArgumentDefaultsHelpFormatter
 
 
 def _checked(parse, low=None, high=None):
-    """An argparse ``type`` from a parser, with an optional inclusive range."""
+    """An argparse ``type`` from a parser, with an optional inclusive range (NaN is outside)."""
 
     def convert(text: str):
         try:
             value = parse(text)
         except (RolloutError, ValueError) as exc:
             raise argparse.ArgumentTypeError(str(exc)) from None
-        if (low is not None and value < low) or (high is not None and value > high):
-            raise argparse.ArgumentTypeError(f"{text} is outside {low}..{high}")
+        if (low is not None and not value >= low) or (high is not None and not value <= high):
+            wanted = f"at least {low}" if high is None else f"within {low}..{high}"
+            raise argparse.ArgumentTypeError(f"{text}: wanted a number {wanted}")
         return value
 
     return convert

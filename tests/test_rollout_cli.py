@@ -294,12 +294,21 @@ def test_rollback_sends_everything_to_blue_in_one_patch_without_probes(deployed,
     assert len(fake.patches()) == 2
 
 
-def test_bad_usage_exits_2(deployed, capsys):
-    _, rollout = deployed
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("--steps", "50,10"), "--steps must rise strictly"),
+        (("--max-error-ratio", "nan"), "nan: wanted a number within 0..1"),  # would pass every gate
+        (("--max-p99-ms", "nan"), "nan: wanted a number at least 0"),
+    ],
+)
+def test_bad_usage_exits_2(deployed, capsys, args, message):
+    fake, rollout = deployed
     with pytest.raises(SystemExit) as exited:
-        rollout("shift", "--to", V2, "--steps", "50,10")
+        rollout("shift", "--to", V2, *args)
     assert exited.value.code == 2
-    assert "--steps must rise strictly" in capsys.readouterr().err
+    assert message in capsys.readouterr().err
+    assert fake.patches() == []
 
 
 def test_runs_as_a_module(deployed, tmp_path):
