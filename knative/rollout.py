@@ -7,6 +7,7 @@ left traffic as it was (130 when interrupted).
 import argparse
 import sys
 import time
+from urllib.parse import urlsplit
 
 from knative.api import KnativeService, connect
 from knative.commands import Context, deploy, rollback
@@ -35,6 +36,13 @@ def _checked(parse, low=None, high=None):
     return convert
 
 
+def _http_url(text: str) -> str:
+    parts = urlsplit(text)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ValueError(f"wanted an http:// or https:// URL, got {text!r}")
+    return text
+
+
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(
         prog="python -m knative.rollout",
@@ -51,7 +59,9 @@ def parser() -> argparse.ArgumentParser:
         "--timeout", type=_checked(parse_duration), default="300s", help="longest wait for Ready"
     )
     gated = argparse.ArgumentParser(add_help=False)
-    gated.add_argument("--probe-url", help="probe here instead of the candidate's tag URL")
+    gated.add_argument(
+        "--probe-url", type=_checked(_http_url), help="probe here instead of the tag URL"
+    )
     gated.add_argument(
         "--probe-requests", type=_checked(int, 1), default=50, help="predictions per gate"
     )

@@ -300,6 +300,7 @@ def test_rollback_sends_everything_to_blue_in_one_patch_without_probes(deployed,
         (("--steps", "50,10"), "--steps must rise strictly"),
         (("--max-error-ratio", "nan"), "nan: wanted a number within 0..1"),  # would pass every gate
         (("--max-p99-ms", "nan"), "nan: wanted a number at least 0"),
+        (("--probe-url", "127.0.0.1:8080"), "wanted an http:// or https:// URL"),
     ],
 )
 def test_bad_usage_exits_2(deployed, capsys, args, message):
