@@ -11,6 +11,7 @@ from collections.abc import Callable
 from kubernetes import client, config
 from kubernetes.client.exceptions import ApiException
 from kubernetes.config.config_exception import ConfigException
+from urllib3.exceptions import HTTPError
 
 from knative.errors import RolloutError
 
@@ -65,12 +66,9 @@ class KnativeService:
 
     def revision(self, name: str) -> dict | None:
         """The revision called ``name``, or None if there is none."""
-        try:
-            return self._api.get_namespaced_custom_object(*self._where("revisions"), name)
-        except ApiException as exc:
-            if exc.status == 404:
-                return None
-            raise _api_error(exc, f"read revision {name}") from None
+        where = self._where("revisions")
+        read = self._api.get_namespaced_custom_object
+        return self._call(f"read revision {name}", read, *where, name, none_on=404)
 
     def revisions(self) -> list[dict]:
         """The service's revisions, oldest first."""
@@ -87,13 +85,17 @@ class KnativeService:
             service = self.get()
             version = service["metadata"]["resourceVersion"]
             body = {"metadata": {"resourceVersion": version}, "spec": change(service)}
-            try:
-                return self._api.patch_namespaced_custom_object(
-                    *self._where("services"), self.name, body, _content_type=MERGE_PATCH
-                )
-            except ApiException as exc:
-                if exc.status != 409:
-                    raise _api_error(exc, "patch service") from None
+            patched = self._call(
+                "patch service",
+                self._api.patch_namespaced_custom_object,
+                *self._where("services"),
+                self.name,
+                body,
+                _content_type=MERGE_PATCH,
+                none_on=409,
+            )
+            if patched is not None:
+                return patched
         raise RolloutError(
             f"service {self.name} kept changing under us ({CONFLICT_RETRIES} conflicts in a row); "
             "traffic is as the other writer left it"
@@ -116,11 +118,16 @@ class KnativeService:
     def _where(self, plural: str) -> tuple[str, str, str, str]:
         return GROUP, VERSION, self.namespace, plural
 
-    def _call(self, doing: str, method, *args, **kwargs) -> dict:
+    def _call(self, doing: str, method, *args, none_on: int | None = None, **kwargs):
+        """``method(*args, **kwargs)``; None when the API answers ``none_on``; other errors stop."""
         try:
             return method(*args, **kwargs)
         except ApiException as exc:
+            if exc.status == none_on:
+                return None
             raise _api_error(exc, doing) from None
+        except HTTPError as exc:  # urllib3: no connection, or the connection broke
+            raise RolloutError(f"could not {doing}: the API server did not answer: {exc}") from None
 
 
 def _observed(resource: dict) -> bool:

@@ -7,6 +7,7 @@ left traffic as it was (130 when interrupted).
 import argparse
 import sys
 import time
+from urllib.parse import urlsplit
 
 from knative.api import KnativeService, connect
 from knative.commands import Context, deploy, rollback
@@ -20,18 +21,26 @@ DEFAULTS_SHOWN = argparse.ArgumentDefaultsHelpFormatter
 
 
 def _checked(parse, low=None, high=None):
-    """An argparse ``type`` from a parser, with an optional inclusive range."""
+    """An argparse ``type`` from a parser, with an optional inclusive range (NaN is outside)."""
 
     def convert(text: str):
         try:
             value = parse(text)
         except (RolloutError, ValueError) as exc:
             raise argparse.ArgumentTypeError(str(exc)) from None
-        if (low is not None and value < low) or (high is not None and value > high):
-            raise argparse.ArgumentTypeError(f"{text} is outside {low}..{high}")
+        if (low is not None and not value >= low) or (high is not None and not value <= high):
+            wanted = f"at least {low}" if high is None else f"within {low}..{high}"
+            raise argparse.ArgumentTypeError(f"{text}: wanted a number {wanted}")
         return value
 
     return convert
+
+
+def _http_url(text: str) -> str:
+    parts = urlsplit(text)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ValueError(f"wanted an http:// or https:// URL, got {text!r}")
+    return text
 
 
 def parser() -> argparse.ArgumentParser:
@@ -50,7 +59,9 @@ def parser() -> argparse.ArgumentParser:
         "--timeout", type=_checked(parse_duration), default="300s", help="longest wait for Ready"
     )
     gated = argparse.ArgumentParser(add_help=False)
-    gated.add_argument("--probe-url", help="probe here instead of the candidate's tag URL")
+    gated.add_argument(
+        "--probe-url", type=_checked(_http_url), help="probe here instead of the tag URL"
+    )
     gated.add_argument(
         "--probe-requests", type=_checked(int, 1), default=50, help="predictions per gate"
     )

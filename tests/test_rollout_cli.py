@@ -2,6 +2,7 @@
 API, the gate against a local tag route, waits on an injected clock. All on 127.0.0.1."""
 
 import json
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -232,6 +233,15 @@ def test_unknown_revision_or_service_exits_2_without_a_patch(deployed, capsys, a
     assert fake.patches() == []
 
 
+def test_an_api_server_that_does_not_answer_exits_2_with_a_message(tmp_path, capsys):
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        fake = FakeKnative()
+        fake.url = f"http://127.0.0.1:{sock.getsockname()[1]}"  # bound, never listening: refused
+        assert _cli(fake, tmp_path)("status") == 2
+    assert "could not read service: the API server did not answer" in capsys.readouterr().err
+
+
 def test_shift_dry_run_writes_nothing_and_its_kn_commands_do_the_same(deployed, route, capsys):
     fake, rollout = deployed
     assert rollout("shift", "--to", V2, "--dry-run", *GATE) == 0
@@ -284,12 +294,22 @@ def test_rollback_sends_everything_to_blue_in_one_patch_without_probes(deployed,
     assert len(fake.patches()) == 2
 
 
-def test_bad_usage_exits_2(deployed, capsys):
-    _, rollout = deployed
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("--steps", "50,10"), "--steps must rise strictly"),
+        (("--max-error-ratio", "nan"), "nan: wanted a number within 0..1"),  # would pass every gate
+        (("--max-p99-ms", "nan"), "nan: wanted a number at least 0"),
+        (("--probe-url", "127.0.0.1:8080"), "wanted an http:// or https:// URL"),
+    ],
+)
+def test_bad_usage_exits_2(deployed, capsys, args, message):
+    fake, rollout = deployed
     with pytest.raises(SystemExit) as exited:
-        rollout("shift", "--to", V2, "--steps", "50,10")
+        rollout("shift", "--to", V2, *args)
     assert exited.value.code == 2
-    assert "--steps must rise strictly" in capsys.readouterr().err
+    assert message in capsys.readouterr().err
+    assert fake.patches() == []
 
 
 def test_runs_as_a_module(deployed, tmp_path):
