@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass
 
+from locust import log
 from locust.runners import WorkerRunner
 from locust.stats import RequestStats, StatsEntry
 
@@ -62,6 +63,9 @@ def gate(environment, **_kwargs) -> None:
     breaches, passes = verdict(
         environment.stats, Slo.from_options(environment.parsed_options), exceptions
     )
+    # Once a request failed, locust exits with exit-code-on-error (0 in locust.conf), crash or not.
+    if log.unhandled_greenlet_exception:
+        breaches.append("a listener or greenlet crashed (traceback in the log above)")
     for line in breaches:
         print(f"SLO BREACH: {line}")
     if breaches:

@@ -21,7 +21,6 @@ from servers import free_port, stop, wait_ready
 pytestmark = pytest.mark.slow
 
 REVISION = "house-price-v1"
-ROW = [{"CHAS": 0, "RM": 6.575, "TAX": 296, "PTRATIO": 15.3, "B": 396.9, "LSTAT": 4.98}]
 VENV_BUDGET_MB = 200  # measured 176 MB on CPython 3.11 (README, "Image and pipeline")
 
 
@@ -57,7 +56,7 @@ def image_root(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def server(runtime_venv, image_root, tmp_path_factory):
+def server(runtime_venv, image_root):
     """The server as the image runs it: its ENV, its entrypoint, its WORKDIR; on 127.0.0.1."""
     parser = dockerfile()
     port = free_port()
@@ -103,8 +102,8 @@ def test_runtime_venv_stays_within_its_size_budget(runtime_venv):
     assert size / 1e6 < VENV_BUDGET_MB
 
 
-def test_server_from_the_image_contents_answers_a_prediction(server):
-    response = requests.post(f"{server}/predict", json=ROW, timeout=10)
+def test_server_from_the_image_contents_answers_a_prediction(server, row):
+    response = requests.post(f"{server}/predict", json=[row], timeout=10)
     assert response.status_code == 200, response.text
     (prediction,) = response.json()["prediction"]
     assert isinstance(prediction, float) and 0 < prediction < 100

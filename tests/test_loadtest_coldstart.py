@@ -1,19 +1,12 @@
 import pytest
+from fake_clock import FakeClock
 
 from loadtest.coldstart import ColdStartTracker
 
 
-class Clock:
-    def __init__(self):
-        self.now = 0.0
-
-    def __call__(self):
-        return self.now
-
-
 def test_requests_into_a_long_silence_are_cold_until_one_is_answered():
-    clock = Clock()
-    tracker = ColdStartTracker(window=60, clock=clock)
+    clock = FakeClock()
+    tracker = ColdStartTracker(window=60, clock=clock.monotonic)
     assert not tracker.is_cold()  # the silence before the first answer was not observed
     tracker.answered()
 

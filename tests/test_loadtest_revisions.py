@@ -1,47 +1,34 @@
 import csv
 import itertools
 import logging
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import SimpleNamespace
 
 import locust_unpatched  # noqa: F401  (before locust: no gevent patching in pytest)
 import pytest
 from locust.clients import HttpSession
 from locust.env import Environment
+from loopback_server import JsonHandler, serving
 
 from loadtest.revisions import RevisionCounter, Share
 
 
-class TwoRevisions(BaseHTTPRequestHandler):
+class TwoRevisions(JsonHandler):
     """Answers like a route splitting traffic evenly: blue, green, blue, green..."""
 
     revisions = itertools.cycle(["house-price-v1", "house-price-v2"])
 
     def do_POST(self):
-        self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        self.body()
         status = 503 if self.path == "/fail" else 200
-        self.send_response(status)
-        if self.path != "/bare":
-            self.send_header("X-Revision", next(self.revisions))
-        self.send_header("Content-Length", "2")
-        self.end_headers()
-        self.wfile.write(b"{}")
-
-    def log_message(self, *args):
-        pass
+        headers = {} if self.path == "/bare" else {"X-Revision": next(self.revisions)}
+        self.reply(status, {}, headers)
 
 
 @pytest.fixture
 def two_revisions():
-    server = ThreadingHTTPServer(("127.0.0.1", 0), TwoRevisions)
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
-    thread.join(timeout=5)
+    with serving(TwoRevisions) as url:
+        yield url
 
 
 def test_counts_the_revisions_a_locust_client_sees(two_revisions):

@@ -2,6 +2,7 @@ from types import SimpleNamespace
 
 import locust_unpatched  # noqa: F401  (before locust: no gevent patching in pytest)
 import pytest
+from locust import log
 from locust.env import Environment
 
 from loadtest import slo
@@ -110,6 +111,22 @@ def test_gate_counts_exceptions_the_runner_caught():
     }
     slo.gate(env)
     assert env.process_exit_code == 1
+
+
+def test_gate_fails_a_run_in_which_a_listener_crashed(monkeypatch, capsys):
+    monkeypatch.setattr(log, "unhandled_greenlet_exception", False)  # restored after the test
+    env = environment(times_ms=[10] * 100, failures=1)  # a failure: locust alone would exit 0
+
+    def broken_listener(**_kwargs):
+        raise KeyError("RM")
+
+    env.events.request.add_listener(broken_listener)
+    env.events.request.fire(
+        request_type="POST", name="/predict", response_time=10, response_length=20, exception=None
+    )
+    slo.gate(env)
+    assert env.process_exit_code == 1
+    assert "SLO BREACH: a listener or greenlet crashed" in capsys.readouterr().out
 
 
 def test_the_pytest_process_keeps_unpatched_sockets():
