@@ -1,8 +1,8 @@
-"""The injectable clock of the rollout tests: ``sleep`` only moves time on, and runs hooks."""
+"""An injectable clock for tests: ``sleep`` only moves time on, and runs hooks."""
 
 
 class FakeClock:
-    """``monotonic`` and ``sleep`` as the tool uses them; ``on_sleep`` hooks run once each."""
+    """``monotonic`` and ``sleep`` as the code under test uses them; ``on_sleep`` hooks run once."""
 
     def __init__(self):
         self.now, self.sleeps, self.on_sleep = 0.0, [], []
