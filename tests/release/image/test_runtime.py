@@ -22,7 +22,7 @@ from tests.release.files import (
 pytestmark = pytest.mark.slow
 
 REVISION = "house-price-v1"
-VENV_BUDGET_MB = 200  # measured 176 MB on CPython 3.11 (README, "Image and pipeline")
+VENV_BUDGET_MB = 200  # measured 176 MB on CPython 3.11 (docs/benchmarks.md)
 
 
 @pytest.fixture(scope="module")

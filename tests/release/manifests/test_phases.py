@@ -98,6 +98,6 @@ def test_render_names_the_phases_when_given_an_unknown_one():
 
 def test_no_manifest_holds_an_account_id_or_a_registry():
     texts = [p.read_text() for p in (REPO / "knative").rglob("*.yaml")]
-    texts += [p.read_text() for p in (REPO / "cluster").glob("*")]
+    texts += [p.read_text() for p in (REPO / "cluster").glob("*") if p.suffix != ".md"]
     assert not [t for t in texts if re.search(r"\b\d{12}\b|amazonaws\.com|arn:aws", t)]
     assert all(IMAGE not in t for t in texts)
