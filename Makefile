@@ -11,7 +11,7 @@ STAMP := $(VENV)/.installed
 install: $(STAMP)
 
 $(RUNTIME): requirements.txt constraints.txt
-	@echo "Installing the runtime requirements (requirements.txt) into $(VENV); the first time takes a minute..."
+	@echo "Installing the runtime requirements (requirements.txt) into $(VENV); on a fresh machine this takes about half a minute"
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.txt -c constraints.txt
 	touch $@
