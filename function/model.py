@@ -1,5 +1,6 @@
 """The served model: a verified artifact in an ONNX Runtime session, with a self-check."""
 
+import json
 import logging
 from pathlib import Path
 
@@ -42,6 +43,7 @@ class Model:
             session = onnxruntime.InferenceSession(
                 artifact, options, providers=["CPUExecutionProvider"]
             )
+            self._check_identity(session, card)
             self._check(session, card)
         except Exception as exc:  # onnxruntime's errors share no base class but Exception
             self.error = str(exc)
@@ -52,6 +54,30 @@ class Model:
         self._session = session
         log.info("model %s %s ready (%s)", card["name"], card["version"], self.path)
         return self
+
+    @staticmethod
+    def _check_identity(session, card):
+        """The card must name the model, its version and its features as the artifact does.
+
+        Training writes them into the ONNX metadata, inside the bytes the card's sha256 covers:
+        a card that lists the features in another order would have every price computed from
+        the wrong columns.
+        """
+        trained = session.get_modelmeta().custom_metadata_map
+        described = {
+            "name": card["name"],
+            "version": card["version"],
+            "features": [feature["name"] for feature in card["features"]],
+        }
+        for key, value in described.items():
+            if key not in trained:
+                raise ArtifactError(f"model artifact does not record its {key}; retrain it")
+            actual = json.loads(trained[key]) if key == "features" else trained[key]
+            if actual != value:
+                raise ArtifactError(
+                    f"model card gives {key} {value!r} but the artifact was trained with "
+                    f"{actual!r}; retrain, or restore the card"
+                )
 
     @staticmethod
     def _check(session, card):

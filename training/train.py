@@ -11,6 +11,7 @@ from pathlib import Path
 
 import joblib
 import numpy as np
+import onnx
 import pandas as pd
 from skl2onnx import to_onnx
 from skl2onnx.sklapi import CastTransformer
@@ -22,6 +23,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 
 DATA_DIR = Path(__file__).resolve().parent.parent / "model_data"
+NAME = "house-price"
 # The API's features, in order: the keys of the sample row (the first row of the data set).
 FEATURES = list(json.loads((DATA_DIR / "sample-row.json").read_text()))
 TARGET = "MEDV"
@@ -75,12 +77,14 @@ def sha256_of(path):
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
-def export_onnx(pipeline, sample):
+def export_onnx(pipeline, sample, identity):
     """Convert the fitted pipeline to ONNX with a float64 input of shape [N, 6].
 
     scikit-learn scales in float64 and its trees compare float32 values; a plain float32 export
     scales in float32 instead, which flips splits near a threshold (errors of several $1000s on
     random rows). Scaling in float64 and casting before the trees, as scikit-learn does, avoids it.
+    ``identity`` (name, version, features in input order) goes into the model's metadata, inside
+    the hashed bytes, so that the server can hold the card to it.
     """
     *transforms, regressor = pipeline.steps
     cast = ("cast", CastTransformer(dtype=np.float32).fit(sample))
@@ -88,6 +92,7 @@ def export_onnx(pipeline, sample):
     opsets = sorted(model.opset_import, key=lambda opset: opset.domain)  # skl2onnx uses a set
     del model.opset_import[:]
     model.opset_import.extend(opsets)
+    onnx.helper.set_model_props(model, identity)
     return model.SerializeToString()
 
 
@@ -105,7 +110,8 @@ def train_version(name, spec, features, target, out_dir):
     )
     pipeline = build_pipeline(spec).fit(x_train, y_train)
     predicted = pipeline.predict(x_test)
-    onnx_bytes = export_onnx(pipeline, x_train[:1])
+    identity = {"name": NAME, "version": name, "features": json.dumps(FEATURES)}
+    onnx_bytes = export_onnx(pipeline, x_train[:1], identity)
     onnx_diff = float(
         np.max(np.abs(onnx_predictions(onnx_bytes, features) - pipeline.predict(features)))
     )
@@ -116,7 +122,7 @@ def train_version(name, spec, features, target, out_dir):
     joblib.dump(pipeline, stem.with_suffix(".joblib"))
     stem.with_suffix(".onnx").write_bytes(onnx_bytes)
     card = {
-        "name": "house-price",
+        "name": NAME,
         "version": name,
         "description": f"Pipeline(scale {', '.join(spec['features_used'])}; {pipeline[-1]!r})",
         "features": [
