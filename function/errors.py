@@ -1,5 +1,7 @@
 """Errors that carry their HTTP status, and the handlers that turn every error into JSON."""
 
+import traceback
+
 from flask import current_app, jsonify
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
@@ -27,6 +29,8 @@ class ModelNotReady(PredictorError):
 
 
 def register_error_handlers(app):
+    logged = set()  # where the unexpected errors logged so far were raised
+
     @app.errorhandler(PredictorError)
     def predictor_error(exc):
         return jsonify(error=str(exc)), exc.status
@@ -42,5 +46,11 @@ def register_error_handlers(app):
 
     @app.errorhandler(Exception)
     def unexpected_error(exc):
-        app.logger.exception("unexpected error")
+        # One traceback per place it was raised: a client repeating the request that found a
+        # bug must not be able to flood the log (the 500s are still counted in /metrics).
+        frame = traceback.extract_tb(exc.__traceback__)[-1]
+        site = (type(exc), frame.filename, frame.lineno)
+        if site not in logged:
+            logged.add(site)
+            app.logger.exception("unexpected error (logged once for this place)")
         return jsonify(error="internal error; see the server log"), 500

@@ -21,6 +21,8 @@ REQUEST_TYPE = "house-price.predict.request"
 RESPONSE_TYPE = "house-price.predict.response"
 RESPONSE_SCHEMA = "urn:house-price:predict-response:1"
 REQUIRED = ("specversion", "id", "source", "type")
+# Context attributes that the JSON format carries as strings (CloudEvents 1.0 JSON format, 2.2)
+STRINGS = (*REQUIRED, "datacontenttype", "dataschema", "subject", "time")
 STRUCTURED = "application/cloudevents+json"
 
 
@@ -35,6 +37,9 @@ def read_event(headers, body):
         if not isinstance(envelope, dict):
             raise InvalidInput("malformed CloudEvent: a structured event must be a JSON object")
         missing = [name for name in REQUIRED if name not in envelope]
+        wrong = [name for name in STRINGS if name in envelope and type(envelope[name]) is not str]
+        if wrong:
+            raise InvalidInput(f"malformed CloudEvent: {', '.join(wrong)} must be a string")
     else:
         raise UnsupportedMediaType(
             f"POST / takes a CloudEvent: ce-* headers (binary mode) or Content-Type {STRUCTURED}"
@@ -43,7 +48,7 @@ def read_event(headers, body):
         raise InvalidInput(f"malformed CloudEvent: missing attribute(s) {', '.join(missing)}")
     try:
         event = from_http_event(HTTPMessage(headers=headers, body=body))
-    except (BaseCloudEventException, ValueError, RecursionError) as exc:
+    except (BaseCloudEventException, ValueError, TypeError, RecursionError) as exc:
         raise InvalidInput(f"malformed CloudEvent: {exc}") from None
     if event.get_type() != REQUEST_TYPE:
         raise InvalidInput(f"unsupported event type {event.get_type()!r}; send {REQUEST_TYPE!r}")

@@ -8,6 +8,9 @@ import orjson
 
 from .errors import InvalidInput
 
+JSON_TYPES = {dict: "an object", list: "an array", str: "a string", int: "a number",
+              float: "a number", bool: "a boolean", type(None): "null"}  # fmt: skip
+
 
 def parse_json(body):
     """Parse a request body; malformed JSON is the client's error."""
@@ -20,6 +23,11 @@ def parse_json(body):
 def dump_json(obj):
     """Serialize to bytes; numpy arrays go out as lists (float32 in its shortest form)."""
     return orjson.dumps(obj, option=orjson.OPT_SERIALIZE_NUMPY)
+
+
+def json_type(value):
+    """The JSON name of a parsed value's type, for error messages."""
+    return JSON_TYPES.get(type(value), type(value).__name__)
 
 
 def as_floats(array):

@@ -4,12 +4,14 @@ Standard clients (tritonclient, KServe's) send tensors as binary by default: the
 is followed by raw little-endian bytes, its length in ``Inference-Header-Content-Length``.
 """
 
+import itertools
 import math
 
 import numpy as np
 
 from .errors import InvalidInput
-from .jsonio import dump_json, parse_json
+from .features import NUMBERS
+from .jsonio import dump_json, json_type, parse_json
 
 LENGTH_HEADER = "Inference-Header-Content-Length"
 DATATYPES = {"FP32": "<f4", "FP64": "<f8", "INT32": "<i4", "INT64": "<i8"}
@@ -24,12 +26,16 @@ def decode_request(body, header_length, schema):
         raise InvalidInput('expected an object with "inputs": a list of one tensor')
     if len(request["inputs"]) != 1:
         raise InvalidInput(f"expected exactly one input tensor, got {len(request['inputs'])}")
+    request_id, outputs = request.get("id"), request.get("outputs", [])
+    if request_id is not None and not isinstance(request_id, str):
+        raise InvalidInput(f'"id" must be a string, got {json_type(request_id)}')
+    if not (isinstance(outputs, list) and all(isinstance(o, dict) for o in outputs)):
+        raise InvalidInput('"outputs" must be a list of objects')
     matrix = schema.from_array(_tensor(request["inputs"][0], binary))
-    outputs = request.get("outputs") or []
     wants_binary = _parameters(request).get("binary_data_output") is True or any(
-        isinstance(o, dict) and _parameters(o).get("binary_data") is True for o in outputs
+        _parameters(o).get("binary_data") is True for o in outputs
     )
-    return matrix, request.get("id"), wants_binary
+    return matrix, request_id, wants_binary
 
 
 def encode_response(predictions, card, request_id, binary):
@@ -80,7 +86,7 @@ def _tensor(tensor, binary):
     if not isinstance(tensor, dict):
         raise InvalidInput("input tensor must be an object with name, shape, datatype and data")
     datatype, shape = tensor.get("datatype"), tensor.get("shape")
-    if datatype not in DATATYPES:
+    if not isinstance(datatype, str) or datatype not in DATATYPES:
         raise InvalidInput(
             f"input datatype must be one of {', '.join(DATATYPES)}, got {datatype!r}"
         )
@@ -96,7 +102,7 @@ def _tensor(tensor, binary):
             raise InvalidInput(f"{size} bytes is not a whole number of {datatype} values")
         array = np.frombuffer(binary, dtype=DATATYPES[datatype])
     else:
-        array = _json_data(tensor.get("data"))
+        array = _json_data(tensor.get("data"), datatype)
     if array.size != math.prod(shape):
         raise InvalidInput(
             f"input has {array.size} values but shape {shape} needs {math.prod(shape)}"
@@ -104,13 +110,25 @@ def _tensor(tensor, binary):
     return array.reshape(shape)
 
 
-def _json_data(data):
+def _json_data(data, datatype):
+    """JSON tensor data as an array of the declared datatype: numbers only, each in its range."""
     if not isinstance(data, list):
         raise InvalidInput('input tensor needs "data": a list of numbers')
+    values = data
+    while values and type(values[0]) is list:  # nested rows, flattened level by level
+        if not all(type(row) is list for row in values) or len(set(map(len, values))) > 1:
+            raise InvalidInput("input data must be a flat or evenly nested list of numbers")
+        values = list(itertools.chain.from_iterable(values))
+    dtype = np.dtype(DATATYPES[datatype])
+    whole = dtype.kind == "i"
+    if not set(map(type, values)) <= ({int} if whole else NUMBERS):
+        kind = "whole numbers" if whole else "numbers"
+        raise InvalidInput(f"{datatype} input data must contain only {kind}, not booleans or text")
+    limits = np.iinfo(dtype) if whole else np.finfo(dtype)
     try:
-        array = np.asarray(data)
-    except (ValueError, OverflowError):
-        raise InvalidInput("input data must be a flat or evenly nested list of numbers") from None
-    if array.dtype.kind not in "iuf":
-        raise InvalidInput("input data must contain only numbers")
-    return array.ravel()
+        array = np.array(values, dtype=np.int64 if whole else np.float64)
+    except OverflowError:
+        array = None
+    if array is None or (array.size and (array.min() < limits.min or array.max() > limits.max)):
+        raise InvalidInput(f"input data has a value out of the range of {datatype}")
+    return array.astype(dtype, copy=False)
