@@ -42,7 +42,11 @@ def register_error_handlers(app):
 
     @app.errorhandler(HTTPException)
     def http_error(exc):
-        return jsonify(error=exc.description), exc.code
+        response = jsonify(error=exc.description)
+        response.status_code = exc.code
+        # The headers its status needs, such as Allow on a 405 (RFC 9110 15.5.6)
+        response.headers.extend(h for h in exc.get_headers() if h[0] != "Content-Type")
+        return response
 
     @app.errorhandler(Exception)
     def unexpected_error(exc):

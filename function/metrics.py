@@ -1,15 +1,17 @@
 """Prometheus metrics: requests by endpoint and status, latency, rows predicted, model info.
 
 Counted by a WSGI middleware rather than Flask hooks: it sees every response, errors included,
-and costs a few microseconds a request.
+and costs a few microseconds a request. The endpoint label is the route that matched (a hook
+notes it), so that paths with variables, or unknown ones, cannot grow the label set.
 """
 
 import time
 
-from flask import Response
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, Info
-from prometheus_client.exposition import generate_latest
+from flask import Response, request
+from prometheus_client import CollectorRegistry, Counter, Histogram, Info
+from prometheus_client.exposition import choose_encoder
 
+RULE = "house_price.rule"  # environ key: the route that matched, the endpoint label
 LATENCY_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0)
 
 
@@ -32,33 +34,39 @@ class Metrics:
         )
 
     def install(self, app):
-        """Serve ``/metrics`` and count every request the app answers."""
+        """Serve ``/metrics`` and count every request the app answers, by the route it matched."""
         app.add_url_rule("/metrics", "metrics", self.expose)
-        paths = {rule.rule for rule in app.url_map.iter_rules()}
-        app.wsgi_app = self._middleware(app.wsgi_app, paths)
+        app.before_request(name_the_route)
+        app.wsgi_app = self._middleware(app.wsgi_app)
 
     def expose(self):
-        return Response(generate_latest(self.registry), content_type=CONTENT_TYPE_LATEST)
+        """The text format, or OpenMetrics for a scraper whose Accept header asks for it."""
+        encoder, content_type = choose_encoder(request.headers.get("Accept"))
+        return Response(encoder(self.registry), content_type=content_type)
 
-    def _middleware(self, wsgi_app, paths):
+    def _middleware(self, wsgi_app):
         requests, latency = {}, {}  # label children, cached: labels() is the costly part
 
         def counted(environ, start_response):
             started = time.perf_counter()
-            path = environ.get("PATH_INFO", "")
-            endpoint = path if path in paths else "unmatched"
 
             def start(status, headers, exc_info=None):
-                key = (endpoint, status[:3])
+                key = (environ.get(RULE, "unmatched"), status[:3])
                 if key not in requests:
                     requests[key] = self.requests.labels(*key)
                 requests[key].inc()
                 return start_response(status, headers, exc_info)
 
             response = wsgi_app(environ, start)
+            endpoint = environ.get(RULE, "unmatched")
             if endpoint not in latency:
                 latency[endpoint] = self.latency.labels(endpoint)
             latency[endpoint].observe(time.perf_counter() - started)
             return response
 
         return counted
+
+
+def name_the_route():
+    if request.url_rule is not None:
+        request.environ[RULE] = request.url_rule.rule

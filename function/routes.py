@@ -3,12 +3,14 @@
 import functools
 
 from flask import request
+from werkzeug.exceptions import NotFound
 
 from . import events, v2
 from .errors import InvalidInput, ModelNotReady, UnsupportedMediaType
 from .jsonio import as_floats, dump_json, parse_json
 
 MODEL = "house-price"
+V2_VERSION = f"/v2/models/{MODEL}/versions/<version>"
 
 
 def register_routes(app, model, schema, metrics, settings):
@@ -21,12 +23,17 @@ def register_routes(app, model, schema, metrics, settings):
         return app.response_class(dump_json(payload), status, mimetype="application/json")
 
     def needs_model(view):
-        """Answer 503 with the reason until the model is loaded and verified."""
+        """Answer 503 with the reason until the model is loaded and verified; then, on V2's
+        optional ``/versions/<version>`` paths, 404 for any version but the one served."""
 
         @functools.wraps(view)
-        def guarded():
+        def guarded(version=None):
             if not model.ready:
                 raise ModelNotReady(f"model not ready: {model.error}")
+            if version is not None and version != model.version:
+                raise NotFound(
+                    f"model {MODEL} version {version} is not served here, only {model.version}"
+                )
             return view()
 
         return guarded
@@ -45,11 +52,18 @@ def register_routes(app, model, schema, metrics, settings):
         return respond({"predictions": predict(schema.from_instances(payload["instances"]))})
 
     @app.get(f"/v1/models/{MODEL}")
+    @app.get(f"/v2/models/{MODEL}/ready")
+    @app.get(f"{V2_VERSION}/ready")
     @needs_model
-    def model_status_v1():
+    def model_ready():
         return respond({"name": MODEL, "ready": True})
 
+    @app.get("/v1/models")
+    def models_v1():
+        return respond({"models": [MODEL]})
+
     @app.post(f"/v2/models/{MODEL}/infer")
+    @app.post(f"{V2_VERSION}/infer")
     @needs_model
     def infer_v2():
         length = request.headers.get(v2.LENGTH_HEADER)
@@ -60,11 +74,11 @@ def register_routes(app, model, schema, metrics, settings):
         return app.response_class(body, 200, headers)
 
     @app.get(f"/v2/models/{MODEL}")
+    @app.get(V2_VERSION)
     @needs_model
     def metadata_v2():
         return respond(v2.metadata(model.card))
 
-    @app.get(f"/v2/models/{MODEL}/ready")
     @app.get("/v2/health/ready")
     @app.get("/readyz")
     @needs_model
@@ -76,7 +90,7 @@ def register_routes(app, model, schema, metrics, settings):
     def live():
         return respond({"live": True})
 
-    @app.get("/v2")
+    @app.get("/v2", strict_slashes=False)  # "/v2/" too
     def server_metadata_v2():
         return respond(
             {"name": MODEL, "version": model.version, "extensions": ["binary_tensor_data"]}
