@@ -1,9 +1,11 @@
 """Serve the predictor with granian, a production WSGI server: ``python -m function``.
 
-The model artifact is checked against its card before the server starts, so a missing or
-altered artifact stops start-up with a clear message instead of a server that never gets ready.
+What can stop start-up (bad settings, an altered artifact, an address that cannot be listened
+on) is checked first, so the server exits 1 with one sentence instead of a traceback or a
+server that never gets ready.
 """
 
+import socket
 import sys
 
 from granian import Granian
@@ -17,6 +19,7 @@ def main():
     try:
         settings = Settings.from_env()
         read_verified(settings.model_path)
+        check_can_listen(settings.host, settings.port)
     except (ValueError, ArtifactError) as exc:
         sys.exit(f"house-price: cannot start: {exc}")
     Granian(
@@ -33,6 +36,21 @@ def main():
         runtime_mode=RuntimeModes.st,
         http=HTTPModes.http1,
     ).serve()
+
+
+def check_can_listen(host, port):
+    """Bind once, without SO_REUSEPORT, so that a port another server listens on is an error.
+
+    granian binds with SO_REUSEPORT and would silently share the port with another granian, or
+    fail with a Rust panic on an address that is not on this machine.
+    """
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            raise ValueError(f"cannot listen on {host} port {port}: {exc.strerror}") from None
 
 
 if __name__ == "__main__":

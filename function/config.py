@@ -1,5 +1,7 @@
 """Settings from environment variables, read once at start-up (each documented in README.md)."""
 
+import ipaddress
+import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,26 +20,36 @@ class Settings:
 
     @classmethod
     def from_env(cls, env=None):
-        """Settings from ``env`` (default ``os.environ``); a malformed number stops start-up."""
+        """Settings from ``env`` (default ``os.environ``); a malformed value stops start-up."""
         env = os.environ if env is None else env
         return cls(
-            host=env.get("HOST", cls.host),
-            port=_integer(env, "PORT", cls.port),
+            host=_ip_address(env, "HOST", cls.host),
+            port=_number(env, "PORT", cls.port, int, most=65535),
             model_path=Path(env.get("MODEL_PATH", cls.model_path)),
             revision=env.get("K_REVISION", cls.revision),
-            max_batch_rows=_integer(env, "MAX_BATCH_ROWS", cls.max_batch_rows),
-            max_body_bytes=_integer(env, "MAX_BODY_BYTES", cls.max_body_bytes),
+            max_batch_rows=_number(env, "MAX_BATCH_ROWS", cls.max_batch_rows, int),
+            max_body_bytes=_number(env, "MAX_BODY_BYTES", cls.max_body_bytes, int),
         )
 
 
-def _integer(env, name, default):
+def _ip_address(env, name, default):
+    raw = env.get(name, default)
+    try:
+        return str(ipaddress.ip_address(raw))
+    except ValueError:
+        raise ValueError(f"{name} must be an IP address such as 0.0.0.0, got {raw!r}") from None
+
+
+def _number(env, name, default, kind, most=math.inf):
     raw = env.get(name)
     if raw is None:
         return default
+    what = "a whole number" if kind is int else "a number"
     try:
-        value = int(raw)
+        value = kind(raw)
     except ValueError:
-        raise ValueError(f"{name} must be a whole number, got {raw!r}") from None
-    if value <= 0:
-        raise ValueError(f"{name} must be positive, got {value}")
+        raise ValueError(f"{name} must be {what}, got {raw!r}") from None
+    if not 0 < value <= most:
+        bound = "" if most == math.inf else f" and at most {most}"
+        raise ValueError(f"{name} must be positive{bound}, got {raw}")
     return value

@@ -1,0 +1,51 @@
+"""What stops start-up is one sentence and exit 1: no Python traceback, no Rust panic."""
+
+import os
+import socket
+import subprocess
+import sys
+
+import pytest
+
+from loadtest.local_server import REPO, free_port
+
+pytestmark = pytest.mark.slow
+
+
+def start_up(**env):
+    return subprocess.run(
+        [sys.executable, "-m", "function"], cwd=REPO, capture_output=True, text=True, timeout=30,
+        env={**os.environ, "HOST": "127.0.0.1", "PORT": str(free_port()), **env},
+    )  # fmt: skip
+
+
+def assert_one_sentence(result, words):
+    assert result.returncode == 1
+    assert result.stderr.startswith("house-price: cannot start: ") and words in result.stderr
+    assert result.stderr.count("\n") == 1 and result.stdout == ""
+
+
+@pytest.mark.parametrize(
+    ("env", "words"),
+    [
+        ({"PORT": "99999"}, "PORT must be positive and at most 65535, got 99999"),
+        ({"PORT": "http"}, "PORT must be a whole number, got 'http'"),
+        ({"HOST": "256.1.1.1"}, "HOST must be an IP address such as 0.0.0.0, got '256.1.1.1'"),
+        ({"HOST": "192.0.2.1"}, "cannot listen on 192.0.2.1 port"),  # TEST-NET-1: not ours
+    ],
+    ids=["port out of range", "port not a number", "host not an address", "address not here"],
+)  # fmt: skip
+def test_bad_settings(env, words):
+    assert_one_sentence(start_up(**env), words)
+
+
+@pytest.mark.parametrize("shared", [False, True], ids=["plain", "SO_REUSEPORT as granian binds"])
+def test_port_in_use(shared):
+    """Another granian (this server, started twice) would share the port without the check."""
+    with socket.socket() as taken:
+        taken.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, int(shared))
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = start_up(PORT=str(port))
+    assert_one_sentence(result, f"cannot listen on 127.0.0.1 port {port}: Address already in use")
