@@ -84,7 +84,7 @@ def test_tritonclient_with_a_model_version(server):
 @pytest.mark.slow
 @pytest.mark.parametrize(("request_head", "status"), [
     (b"GET /" + b"a" * 70_000 + b" HTTP/1.1\r\nHost: t\r\n\r\n", 414),
-    (b"GET / HTTP/1.1\r\nHost: t\r\nX-Big: " + b"a" * 500_000 + b"\r\n\r\n", 431),
+    (b"GET / HTTP/1.1\r\nHost: t\r\n" + b"X-A: 1\r\n" * 200 + b"\r\n", 431),  # over 100 fields
 ])  # fmt: skip
 def test_what_the_http_layer_refuses_itself(server, request_head, status):
     """granian's HTTP layer answers these before the app sees them, with an empty body and no
