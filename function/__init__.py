@@ -6,3 +6,10 @@ def create_app(config=None):
     from .app import build_app  # here, so that `python -m function` starts light
 
     return build_app(config)
+
+
+def create_rsgi_app():
+    """The app as granian serves it (RSGI), each body read ahead of it: ``function.gateway``."""
+    from .gateway import Gateway
+
+    return Gateway(create_app())

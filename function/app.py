@@ -22,6 +22,7 @@ def build_app(config=None):
     model = Model(settings.model_path).load()
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
+    app.config["READ_TIMEOUT_SECONDS"] = settings.read_timeout
     metrics = Metrics(model, settings.revision)
     schema = FeatureSchema(model.feature_names, settings.max_batch_rows)
     register_error_handlers(app)

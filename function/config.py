@@ -17,6 +17,7 @@ class Settings:
     revision: str = "local"
     max_batch_rows: int = 10_000
     max_body_bytes: int = 4 * 1024 * 1024
+    read_timeout: float = 10.0
 
     @classmethod
     def from_env(cls, env=None):
@@ -29,6 +30,7 @@ class Settings:
             revision=env.get("K_REVISION", cls.revision),
             max_batch_rows=_number(env, "MAX_BATCH_ROWS", cls.max_batch_rows, int),
             max_body_bytes=_number(env, "MAX_BODY_BYTES", cls.max_body_bytes, int),
+            read_timeout=_number(env, "READ_TIMEOUT_SECONDS", cls.read_timeout, float, most=3600),
         )
 
 

@@ -16,6 +16,10 @@ class InvalidInput(PredictorError):
     status = 400
 
 
+class RequestTimeout(PredictorError):
+    status = 408
+
+
 class PayloadTooLarge(PredictorError):
     status = 413
 

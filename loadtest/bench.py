@@ -8,6 +8,7 @@ import http.client
 import json
 import os
 import shutil
+import socket
 import statistics
 import subprocess
 import tempfile
@@ -23,8 +24,10 @@ SERVER_CORE, LOAD_CORE = ("taskset", "-c", "0"), ("taskset", "-c", "1")
 
 
 def start():
-    """The server on its own core, its output discarded; (process, port)."""
-    process, url = start_server(prefix=SERVER_CORE, output=subprocess.DEVNULL)
+    """The server on its own core, its output discarded; (process, port). Stalled uploads are
+    held for longer than a wrk run (READ_TIMEOUT_SECONDS), so that one run sees them all along."""
+    process, url = start_server(prefix=SERVER_CORE, output=subprocess.DEVNULL,
+                                READ_TIMEOUT_SECONDS=str(SECONDS + 5))  # fmt: skip
     return process, urlsplit(url).port
 
 
@@ -88,6 +91,15 @@ def wrk(port, connections, body):
     return float(rps), fields["50%"].strip(), fields["99%"].strip()
 
 
+def stalled_uploads(port, count):
+    """Connections whose body stops after its first byte, as a slow or vanished client leaves it."""
+    head = b"POST /predict HTTP/1.1\r\nHost: bench\r\nContent-Length: 1000\r\n\r\n["
+    connections = [socket.create_connection(("127.0.0.1", port)) for _ in range(count)]
+    for connection in connections:
+        connection.sendall(head)
+    return connections
+
+
 def batch_latency_ms(port, rows, count=200):
     body = json.dumps([ROW] * rows)
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
@@ -123,6 +135,12 @@ def main():
             rps, p50, p99 = wrk(port, connections, body)
             print(f"single-row /predict, {connections} connections: {rps:,.0f} req/s, "
                   f"p50 {p50}, p99 {p99}")  # fmt: skip
+        stalled = stalled_uploads(port, 8)
+        rps, p50, p99 = wrk(port, 8, body)
+        print(f"single-row /predict, 8 connections, 8 other uploads stalled: {rps:,.0f} req/s, "
+              f"p50 {p50}, p99 {p99}")  # fmt: skip
+        for connection in stalled:
+            connection.close()
         for rows in (100, 1000):
             median, p99 = batch_latency_ms(port, rows)
             print(f"{rows}-row batch: median {median:.2f} ms, p99 {p99:.2f} ms")

@@ -32,8 +32,11 @@ def assert_one_sentence(result, words):
         ({"PORT": "http"}, "PORT must be a whole number, got 'http'"),
         ({"HOST": "256.1.1.1"}, "HOST must be an IP address such as 0.0.0.0, got '256.1.1.1'"),
         ({"HOST": "192.0.2.1"}, "cannot listen on 192.0.2.1 port"),  # TEST-NET-1: not ours
+        ({"READ_TIMEOUT_SECONDS": "0"}, "READ_TIMEOUT_SECONDS must be positive"),
+        ({"READ_TIMEOUT_SECONDS": "nan"}, "READ_TIMEOUT_SECONDS must be positive"),
     ],
-    ids=["port out of range", "port not a number", "host not an address", "address not here"],
+    ids=["port out of range", "port not a number", "host not an address", "address not here",
+         "no read time", "read time nan"],
 )  # fmt: skip
 def test_bad_settings(env, words):
     assert_one_sentence(start_up(**env), words)
