@@ -8,7 +8,7 @@ from pathlib import Path
 
 import yaml
 
-from tests.release.manifests.knative_rules.autoscaling import ClusterLimits
+from tests.release.manifests.knative_rules.limits import ClusterLimits
 from tests.support.repo import REPO
 
 RENDER = REPO / "knative" / "render.sh"
