@@ -79,18 +79,23 @@ class KnativeService:
         )
         return sorted(found["items"], key=_age)
 
-    def update(self, change: Callable[[dict], dict]) -> dict:
-        """Merge-patch ``change(service)`` (a ``spec`` fragment) onto the freshly read Service."""
+    def update(self, change: Callable[[dict], dict], dry_run: bool = False) -> dict:
+        """Merge-patch ``change(service)`` (a ``spec`` fragment) onto the freshly read Service.
+
+        With ``dry_run`` the API server and Knative's admission webhook judge the patch
+        (``dryRun=All``) and answer with the Service it would make, but nothing is stored.
+        """
         for _ in range(CONFLICT_RETRIES):
             service = self.get()
             version = service["metadata"]["resourceVersion"]
             body = {"metadata": {"resourceVersion": version}, "spec": change(service)}
             patched = self._call(
-                "patch service",
+                "check the patch with the API server (dry run)" if dry_run else "patch service",
                 self._api.patch_namespaced_custom_object,
                 *self._where("services"),
                 self.name,
                 body,
+                dry_run="All" if dry_run else None,
                 _content_type=MERGE_PATCH,
                 none_on=409,
             )

@@ -3,8 +3,9 @@
 It serves what the rollout tool uses: GET and PATCH of ``services.serving.knative.dev`` and GET
 (one or a list) of ``revisions`` in a namespace, with Knative's behaviour from
 ``fake_knative_serving``. Like the API server it answers 409 to a stale ``resourceVersion``, 415
-to a patch that is not a JSON merge patch, and errors as ``Status`` objects. Faults (an HTTP
-status for the next request of a method) and concurrent writers can be injected.
+to a patch that is not a JSON merge patch, and errors as ``Status`` objects; a PATCH with
+``?dryRun=All`` is judged in full (conflict, webhook) and answered, but changes nothing. Faults
+(an HTTP status for the next request of a method) and concurrent writers can be injected.
 """
 
 import copy
@@ -20,6 +21,7 @@ from tests.rollout.fake_knative_serving import FakeServing
 from tests.rollout.fake_knative_webhook import ApiError
 from tests.support.loopback_server import JsonHandler, serving
 
+DRY_RUN = "?dryRun=All"
 PATH = re.compile(
     r"/apis/serving\.knative\.dev/v1/namespaces/(?P<namespace>[^/]+)"
     r"/(?P<plural>services|revisions)(?:/(?P<name>[^/]+))?"
@@ -44,14 +46,18 @@ class FakeKnative(FakeServing):
 
     def __init__(self, namespace: str = "house-price"):
         super().__init__(namespace)
-        self.requests: list[tuple[str, str]] = []  # (method, path) of every request
+        self.requests: list[tuple[str, str]] = []  # (method, path[?dryRun=All]) of each request
         self.faults: list[tuple[str, int]] = []  # (method, status): answer the next such request
         self.before_patch: list = []  # callables, one run as each PATCH arrives
         self.url = ""
         self._lock = threading.Lock()
 
     def patches(self) -> list[str]:
-        return [path for method, path in self.requests if method == "PATCH"]
+        """The paths of the PATCH requests that could change something (no dry runs)."""
+        return [path for method, path in self.requests if method == "PATCH" and "?" not in path]
+
+    def dry_runs(self) -> list[str]:
+        return [path for method, path in self.requests if path.endswith(DRY_RUN)]
 
     def kubeconfig(self, path) -> str:
         """A kubeconfig file pointing at this server; returns its path."""
@@ -84,7 +90,10 @@ class FakeKnative(FakeServing):
     def handle(self, method: str, path: str, query: dict, content_type: str, body: bytes):
         with self._lock:
             self.ticks += 1
-            self.requests.append((method, path))
+            dry_run = query.get("dryRun")
+            self.requests.append((method, path + (DRY_RUN if dry_run else "")))
+            if dry_run not in (None, ["All"]):
+                raise ApiError(400, "BadRequest", f"Unsupported value: {dry_run[0]!r}: dryRun")
             for fault in self.faults:
                 if fault[0] == method:
                     self.faults.remove(fault)
@@ -101,7 +110,8 @@ class FakeKnative(FakeServing):
             if method == "GET":
                 return copy.deepcopy(self.observe(self._find(self.services, plural, name)))
             if method == "PATCH" and plural == "services" and name:
-                return self._patch(self._find(self.services, plural, name), content_type, body)
+                service = self._find(self.services, plural, name)
+                return self._patch(service, content_type, body, bool(dry_run))
             raise ApiError(405, "MethodNotAllowed", f"{method} is not served on {path}")
 
     def _find(self, store: dict, plural: str, name: str) -> dict:
@@ -109,8 +119,8 @@ class FakeKnative(FakeServing):
             raise ApiError(404, "NotFound", f'{plural}.serving.knative.dev "{name}" not found')
         return store[name]
 
-    def _patch(self, service: dict, content_type: str, body: bytes) -> dict:
-        if self.before_patch:
+    def _patch(self, service: dict, content_type: str, body: bytes, dry_run: bool) -> dict:
+        if self.before_patch and not dry_run:
             self.before_patch.pop(0)()
         if content_type != "application/merge-patch+json":
             raise ApiError(415, "UnsupportedMediaType", f"{content_type} is not supported")
@@ -124,7 +134,7 @@ class FakeKnative(FakeServing):
                 f'Operation cannot be fulfilled on services.serving.knative.dev "{name}": '
                 "the object has been modified; please apply your changes to the latest version",
             )
-        return copy.deepcopy(self.update(name, merge_patch(service, patch)))
+        return copy.deepcopy(self.update(name, merge_patch(service, patch), dry_run))
 
 
 def _handler(fake: FakeKnative):

@@ -10,6 +10,7 @@ turn Ready, and a Service's status catches up with a change, a chosen number of 
 
 import copy
 
+from tests.release.manifests.knative_manifests import cluster_limits
 from tests.rollout.fake_knative_webhook import admit
 
 IMAGE = "registry.example.com/house-price:1.0"
@@ -27,6 +28,7 @@ class FakeServing:
         self.reconcile_after = 0  # ticks until the Service's status catches up with a change
         self.failing_revisions: dict[str, str] = {}  # revision name -> why it fails
         self.tag_urls: dict[str, str] = {}  # tag -> URL to publish instead of Knative's own
+        self.limits = cluster_limits()  # the cluster settings the webhook checks against
         self.ticks = 0
         self._version = 0
         self._settle_at: dict[str, int] = {}
@@ -35,10 +37,11 @@ class FakeServing:
         default = f"http://{tag}-{service}.{self.namespace}.example.com"
         return self.tag_urls.get(tag, default)
 
-    def add_service(self, name="house-price", revisions=("house-price-v1",), traffic=None):
-        """A Service whose template produced ``revisions`` in turn, all Ready."""
-        for revision in revisions:
-            self._create_revision(name, revision, {"containers": [{"image": IMAGE}]}, ready_in=0)
+    def add_service(
+        self, name="house-price", revisions=("house-price-v1",), traffic=None, model_version="1"
+    ):
+        """A Service whose template (``IMAGE``, the model) produced ``revisions``, all Ready."""
+        model = f"/app/model_data/model-v{model_version}.onnx"
         template = {
             "metadata": {"name": revisions[-1]},
             "spec": {
@@ -47,12 +50,14 @@ class FakeServing:
                     {
                         "image": IMAGE,
                         "ports": [{"containerPort": 8080}],
-                        "env": [{"name": "MODEL_PATH", "value": "/app/model_data/model-v1.onnx"}],
+                        "env": [{"name": "MODEL_PATH", "value": model}],
                         "readinessProbe": {"httpGet": {"path": "/readyz"}},
                     }
                 ],
             },
         }
+        for revision in revisions:
+            self._create_revision(name, revision, template["spec"], ready_in=0)
         traffic = traffic or [{"revisionName": revisions[0], "percent": 100}]
         self.services[name] = {
             "apiVersion": "serving.knative.dev/v1",
@@ -73,12 +78,19 @@ class FakeServing:
         service["metadata"].setdefault("annotations", {})["someone/else"] = str(self.ticks)
         self._stamp(service)
 
-    def update(self, name: str, updated: dict) -> dict:
-        """Take ``updated`` as Service ``name`` if the webhook admits it; the controller acts."""
+    def update(self, name: str, updated: dict, dry_run: bool = False) -> dict:
+        """Take ``updated`` as Service ``name`` if the webhook admits it; the controller acts.
+
+        A dry run is judged the same way but only answered: nothing is stored or created.
+        """
         service = self.services[name]
-        admit(service, updated)
+        admit(service, updated, self.limits)
+        updated = copy.deepcopy(updated)
         if updated["spec"] != service["spec"]:
             updated["metadata"]["generation"] += 1
+        if dry_run:
+            return updated | {"status": copy.deepcopy(service.get("status"))}
+        if updated["spec"] != service["spec"]:
             self._settle_at[name] = self.ticks + self.reconcile_after
         self._stamp(updated)
         self.services[name] = updated
