@@ -47,14 +47,15 @@ def show_plan(ctx: Context, before: list[dict] | None, after: Traffic, extra=())
     print(f"  kn: {kn_update(ctx.service.name, ctx.service.namespace, before, after, extra)}")
 
 
-def apply(ctx: Context, plan: Callable[[dict], Traffic], template=None) -> dict:
-    """One patch of the whole traffic list (and template), planned on the freshly read Service."""
+def apply(ctx: Context, plan: Callable[[dict], Traffic], template=None, dry_run=False) -> dict:
+    """One patch of the whole traffic list (and template), planned on the freshly read Service;
+    with ``dry_run`` only judged by the API server and Knative's webhook, not stored."""
 
     def change(service: dict) -> dict:
         spec = {"traffic": to_targets(plan(service))}
         return spec | ({"template": template(service)} if template else {})
 
-    return ctx.service.update(change)
+    return ctx.service.update(change, dry_run)
 
 
 def wait_until_routed(ctx: Context) -> dict:
