@@ -91,12 +91,17 @@ def test_missing_tools_stop_the_script_before_anything_runs(tools, script):
     assert calls == []
 
 
-def test_no_cluster_stops_the_install_before_any_change(tools):
+def every_tool(tools, kubectl_body=""):
+    """kubectl (running ``kubectl_body`` after it records its call), eksctl and kn on PATH."""
     add, run = tools
-    add("kubectl", "exit 1")
+    add("kubectl", kubectl_body)
     add("eksctl")
     add("kn")
-    result, calls = run("install-knative.sh")
+    return run
+
+
+def test_no_cluster_stops_the_install_before_any_change(tools):
+    result, calls = every_tool(tools, "exit 1")("install-knative.sh")
     assert result.returncode == 2
     assert "< cluster/eks-cluster.yaml | eksctl create cluster -f -" in result.stderr
     assert calls == ["kubectl cluster-info"]  # and nothing after it
@@ -108,10 +113,7 @@ def position(calls, fragment):
 
 @pytest.fixture
 def all_tools(tools):
-    add, run = tools
-    for name in ("kubectl", "eksctl", "kn"):
-        add(name)
-    return run
+    return every_tool(tools)
 
 
 def test_install_order_waits_for_each_layer(all_tools):
@@ -140,11 +142,8 @@ def test_install_order_waits_for_each_layer(all_tools):
 
 
 def test_no_karpenter_stops_the_install_with_a_message(tools):
-    add, run = tools
-    add("kubectl", 'if [[ "$*" == "get crd nodepools.karpenter.sh" ]]; then exit 1; fi')
-    add("eksctl")
-    add("kn")
-    result, calls = run("install-knative.sh")
+    no_karpenter = 'if [[ "$*" == "get crd nodepools.karpenter.sh" ]]; then exit 1; fi'
+    result, calls = every_tool(tools, no_karpenter)("install-knative.sh")
     assert result.returncode == 2
     assert "Karpenter is not installed" in result.stderr
     assert not any("karpenter.yaml" in call or "ci-rbac.yaml" in call for call in calls)
