@@ -131,6 +131,26 @@ def test_a_template_change_under_the_same_revision_name_is_denied_in_knatives_wo
     assert list(knative.revisions) == [V1, V2] and knative.traffic_history == []
 
 
+def test_an_earlier_revisions_name_with_another_template_is_taken(knative, service):
+    """Knative's controller, not its webhook, refuses this one: the Service stops being Ready."""
+    before = knative.observe(knative.services["house-price"])["status"]["traffic"]
+
+    def back_to_v1_with_a_new_image(fresh):
+        template = fresh["spec"]["template"]
+        template["spec"]["containers"][0]["image"] = "registry.example.com/house-price:2.0"
+        return {"template": template | {"metadata": {"name": V1}}}
+
+    updated = service.update(back_to_v1_with_a_new_image)
+    (condition,) = updated["status"]["conditions"]
+    assert (condition["status"], condition["reason"]) == ("False", "RevisionNameTaken")
+    assert condition["message"] == (
+        f'The revision name "{V1}" is taken by a conflicting Revision, '
+        "so traffic will not be migrated"
+    )
+    assert updated["status"]["traffic"] == before
+    assert knative.revisions[V1]["spec"]["containers"][0]["image"].endswith(":1.0")
+
+
 def test_a_dry_run_is_judged_and_answered_but_changes_nothing(knative, service):
     before = copy.deepcopy(knative.services["house-price"])
     spec = {"template": {"metadata": {"name": "house-price-v3"}}, "traffic": SPLIT}
