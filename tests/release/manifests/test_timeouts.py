@@ -1,5 +1,10 @@
 """The request timeouts let a revision scale from zero on a full cluster, still cut off a stuck
-request, keep to Knative's limits, and whoever waits for a cold start waits longer than Knative."""
+request, keep to Knative's limits, and whoever waits for a cold start waits longer than Knative.
+
+Knative 1.23's webhook holds timeoutSeconds to max-revision-timeout-seconds (the rule copy in
+knative_rules/containers.py, run on every phase by test_rules.py); it does not check
+responseStartTimeoutSeconds or idleTimeoutSeconds at all, so their relations are checked here.
+"""
 
 import re
 
