@@ -3,19 +3,23 @@
 It serves what the rollout tool uses: GET and PATCH of ``services.serving.knative.dev`` and GET
 (one or a list) of ``revisions`` in a namespace, with Knative's behaviour from
 ``fake_knative_serving``. Like the API server it answers 409 to a stale ``resourceVersion``, 415
-to a patch that is not a JSON merge patch, and errors as ``Status`` objects. Faults (an HTTP
-status for the next request of a method) and concurrent writers can be injected.
+to a patch that is not a JSON merge patch, and errors as ``Status`` objects. Faults can be
+injected for the next request of a method (``fail``): an HTTP status, a reset connection, a
+write that applies but whose answer is lost, an answer slower than the client waits; and
+concurrent writers.
 """
 
 import copy
 import json
 import re
 import threading
-from contextlib import contextmanager
+import time
+from contextlib import contextmanager, suppress
 from urllib.parse import parse_qs, urlsplit
 
 import yaml
 
+from tests.rollout.fake_apiserver import merge_patch, status_of
 from tests.rollout.fake_knative_serving import FakeServing
 from tests.rollout.fake_knative_webhook import ApiError
 from tests.support.loopback_server import JsonHandler, serving
@@ -24,19 +28,7 @@ PATH = re.compile(
     r"/apis/serving\.knative\.dev/v1/namespaces/(?P<namespace>[^/]+)"
     r"/(?P<plural>services|revisions)(?:/(?P<name>[^/]+))?"
 )
-
-
-def merge_patch(target, patch):
-    """RFC 7386 JSON merge patch: objects merge, ``null`` deletes, anything else replaces."""
-    if not isinstance(patch, dict):
-        return copy.deepcopy(patch)
-    result = dict(target) if isinstance(target, dict) else {}
-    for key, value in patch.items():
-        if value is None:
-            result.pop(key, None)
-        else:
-            result[key] = merge_patch(result.get(key), value)
-    return result
+FAULTS = ("reset", "lost", "slow")  # besides an HTTP status
 
 
 class FakeKnative(FakeServing):
@@ -45,13 +37,25 @@ class FakeKnative(FakeServing):
     def __init__(self, namespace: str = "house-price"):
         super().__init__(namespace)
         self.requests: list[tuple[str, str]] = []  # (method, path) of every request
-        self.faults: list[tuple[str, int]] = []  # (method, status): answer the next such request
-        self.before_patch: list = []  # callables, one run as each PATCH arrives
+        self.faults: list[tuple[str, int | str, str]] = []  # see ``fail``
+        self.slow_seconds = 2.0  # how late a "slow" answer comes
+        self.before_patch: list = []  # callables, one run as each PATCH of a Service arrives
         self.url = ""
         self._lock = threading.Lock()
 
+    def fail(self, method: str, fault: int | str, on: str = "services", times: int = 1) -> None:
+        """The next ``times`` requests of ``method`` to ``on`` (services, revisions)
+        get ``fault``: an HTTP status (nothing applied), "reset" (the connection is reset before
+        anything is applied), "lost" (applied, then the connection is reset: the answer is
+        lost), or "slow" (applied, answered after ``slow_seconds``)."""
+        assert isinstance(fault, int) or fault in FAULTS, fault
+        self.faults += [(method, fault, on)] * times
+
     def patches(self) -> list[str]:
-        return [path for method, path in self.requests if method == "PATCH"]
+        """The paths of every PATCH of a Service."""
+        return [
+            path for method, path in self.requests if method == "PATCH" and "/services/" in path
+        ]
 
     def kubeconfig(self, path) -> str:
         """A kubeconfig file pointing at this server; returns its path."""
@@ -81,14 +85,19 @@ class FakeKnative(FakeServing):
         with serving(_handler(self)) as self.url:
             yield self
 
-    def handle(self, method: str, path: str, query: dict, content_type: str, body: bytes):
+    def arrived(self, method: str, path: str) -> int | str | None:
+        """Count a request in; the fault injected for it, if any (taken off the list)."""
         with self._lock:
             self.ticks += 1
             self.requests.append((method, path))
             for fault in self.faults:
-                if fault[0] == method:
+                if fault[0] == method and f"/{fault[2]}" in path:
                     self.faults.remove(fault)
-                    raise ApiError(fault[1], "Injected", f"injected fault {fault[1]}")
+                    return fault[1]
+        return None
+
+    def handle(self, method: str, path: str, query: dict, content_type: str, body: bytes):
+        with self._lock:
             match = PATH.fullmatch(path)
             if not match or match["namespace"] != self.namespace:
                 raise ApiError(404, "NotFound", f"the server could not find {path}")
@@ -132,26 +141,23 @@ def _handler(fake: FakeKnative):
         def _serve(self):
             parts = urlsplit(self.path)
             content_type = (self.headers.get("Content-Type") or "").split(";")[0]
+            fault = fake.arrived(self.command, parts.path)
+            if fault == "reset":
+                return self.reset()
             try:
+                if isinstance(fault, int):
+                    raise ApiError(fault, "Injected", f"injected fault {fault}")
                 query = parse_qs(parts.query)
                 answer = fake.handle(self.command, parts.path, query, content_type, self.body())
-                self.reply(200, answer)
             except ApiError as exc:
-                self.reply(exc.code, _status(exc))
+                return self.reply(exc.code, status_of(exc))
+            if fault == "lost":
+                return self.reset()
+            if fault == "slow":
+                time.sleep(fake.slow_seconds)
+            with suppress(OSError):  # a slow answer: the client may have stopped waiting
+                self.reply(200, answer)
 
         do_GET = do_PATCH = do_PUT = do_POST = do_DELETE = _serve
 
     return Handler
-
-
-def _status(exc: ApiError) -> dict:
-    """The body of a failed request, as the Kubernetes API server writes it."""
-    return {
-        "kind": "Status",
-        "apiVersion": "v1",
-        "metadata": {},
-        "status": "Failure",
-        "message": exc.message,
-        "reason": exc.reason,
-        "code": exc.code,
-    }
