@@ -17,6 +17,7 @@ from knative.errors import RolloutError, WriteFailed
 
 GROUP, VERSION = "serving.knative.dev", "v1"
 CONFLICT_RETRIES = 5
+FIELD_MANAGER = "knative-rollout"  # and the lease holder: who wrote, in managedFields
 MERGE_PATCH = "application/merge-patch+json"
 POLL_SECONDS = 2.0
 
@@ -40,8 +41,9 @@ def not_ready_reason(resource: dict) -> str:
 class KnativeService:
     """One Knative Service and its revisions in one namespace."""
 
-    def __init__(self, api_client, namespace: str, name: str, calls=None):
+    def __init__(self, api_client, namespace: str, name: str, calls=None, holder: str = ""):
         self.namespace, self.name = namespace, name
+        self.manager = f"{FIELD_MANAGER} {holder}".strip()[:128]  # the API's limit
         self.calls = calls or Calls(time)
         self._api = client.CustomObjectsApi(api_client)
 
@@ -64,11 +66,15 @@ class KnativeService:
         )
         return sorted(found["items"], key=_age)
 
-    def update(self, change: Callable[[dict], dict]) -> dict:
-        """Merge-patch ``change(service)`` (a ``spec`` fragment) onto the freshly read Service;
-        returns the Service as the API holds it after the write."""
+    def update(self, change: Callable[[dict], dict], check: Callable[[dict], None]) -> dict:
+        """Merge-patch ``change(service)`` (a ``spec`` fragment) onto the freshly read Service.
+
+        ``check(service)`` runs on every fresh read before a patch, and may stop it. Returns the
+        Service as the API holds it after the write.
+        """
         service = self.get()
         for _ in range(CONFLICT_RETRIES):
+            check(service)
             sent = change(service)
             body = {"metadata": {"resourceVersion": service["metadata"]["resourceVersion"]}}
             try:
@@ -79,6 +85,7 @@ class KnativeService:
                     self.name,
                     body | {"spec": sent},
                     _content_type=MERGE_PATCH,
+                    field_manager=self.manager,
                     none_on=409,
                 )
             except RolloutError as exc:

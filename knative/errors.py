@@ -13,6 +13,10 @@ class WriteFailed(RolloutError):
         self.found = found
 
 
+class Superseded(RolloutError):
+    """Someone else holds the Service's lease or changed its traffic; nothing was written."""
+
+
 class GateFailed(Exception):
     """The candidate failed its gate and traffic was put back as it was (exit code 1)."""
 

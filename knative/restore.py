@@ -1,6 +1,6 @@
 """Put back the split a gated command started from, after a failed gate or a step that failed.
 
-The restore is one patch. Ctrl-C during
+The restore is one guarded patch: it is never written over someone else's change. Ctrl-C during
 it does not leave traffic on a failing candidate silently: the restore is tried once more, and
 if that is interrupted or fails too, stderr says loudly what the traffic is now (read back) and
 the command that puts it back (exit code 130).
@@ -9,7 +9,7 @@ the command that puts it back (exit code 130).
 import sys
 from typing import NoReturn
 
-from knative.errors import GateFailed, Interrupted, RolloutError
+from knative.errors import GateFailed, Interrupted, RolloutError, Superseded
 from knative.kn_command import kn_update
 from knative.plan import Traffic
 from knative.steps import Context, apply, read_now, traffic_of
@@ -28,8 +28,12 @@ def restore(ctx: Context, start: Traffic, reason: str, changed: bool) -> NoRetur
             )
             try:
                 _put_back(ctx, start)
+            except Superseded as exc:
+                raise Superseded(f"{reason}; {exc}") from None
             except (KeyboardInterrupt, RolloutError):
                 raise Interrupted(_stranded(ctx, start, reason)) from None
+        except Superseded as exc:
+            raise Superseded(f"{reason}; {exc}") from None
         except RolloutError as exc:
             by_hand = kn_update(ctx.service.name, ctx.service.namespace, None, start)
             raise RolloutError(

@@ -1,12 +1,13 @@
 """``python -m knative.rollout``: the command line, its messages and exit codes.
 
-Exit codes: 0 done, 1 a gate failed and traffic was put back, 2 bad usage or an API error (the
-message says where traffic is), 130 interrupted.
+Exit codes: 0 done, 1 a gate failed and traffic was put back, 2 bad usage, an API error or
+another writer (the message says where traffic is), 130 interrupted.
 """
 
 import argparse
 import sys
 import time
+from dataclasses import replace
 from urllib.parse import urlsplit
 
 from knative.api import KnativeService
@@ -14,6 +15,9 @@ from knative.calls import Calls, connect
 from knative.deploy import deploy
 from knative.errors import GateFailed, Interrupted, RolloutError
 from knative.gate import Thresholds
+from knative.guard import guarded
+from knative.lease_record import holder_identity
+from knative.lock import Lease
 from knative.plan import parse_duration, parse_steps
 from knative.rollback import rollback
 from knative.shift import promote, shift
@@ -132,10 +136,15 @@ def main(argv: list[str] | None = None, clock=time) -> int:
     try:
         with connect(args.kubeconfig, args.context) as api_client:
             calls = Calls(clock, args.request_timeout)
-            service = KnativeService(api_client, args.namespace, args.service, calls)
+            identity = holder_identity()
+            service = KnativeService(api_client, args.namespace, args.service, calls, identity)
+            ctx = Context(service, clock, getattr(args, "timeout", 0.0), args.dry_run)
             try:
-                timeout = getattr(args, "timeout", 0.0)
-                return run(Context(service, clock, timeout, args.dry_run), args)
+                if args.command == "status" or args.dry_run:
+                    return run(ctx, args)  # writes nothing, so takes no lease
+                lease = Lease(api_client, args.namespace, args.service, calls, identity)
+                with guarded(service, lease, wins=args.command == "rollback") as guard:
+                    return run(replace(ctx, guard=guard), args)
             except KeyboardInterrupt:
                 now = f"interrupted: traffic is now {read_now(service)[1]}"
                 raise Interrupted(f"{now}; run `shift` again to go on, or `rollback`") from None

@@ -12,12 +12,14 @@ from knative.plan import Traffic, parse_traffic, to_targets
 
 @dataclass(frozen=True)
 class Context:
-    """The Service, the clock waits run on (``sleep``, ``monotonic``), and the run's options."""
+    """The Service, the clock waits run on (``sleep``, ``monotonic``), the run's options, and
+    the ``guard.Guard`` every write passes (None in a dry run, which writes nothing)."""
 
     service: KnativeService
     clock: Any
     timeout: float = 300.0
     dry_run: bool = False
+    guard: Any = None
 
 
 def traffic_of(service: dict) -> Traffic:
@@ -57,20 +59,22 @@ def show_plan(ctx: Context, before: list[dict] | None, after: Traffic, extra=())
 
 
 def apply(ctx: Context, plan: Callable[[dict], Traffic], template=None) -> dict:
-    """One patch of the whole traffic list (and template), planned on the freshly read Service;
-    a failed write says what the API holds, read back."""
+    """One patch of the whole traffic list (and template), planned on the freshly read Service
+    once the guard has passed it; a failed write says what the API holds, read back."""
 
     def change(service: dict) -> dict:
         spec = {"traffic": to_targets(plan(service))}
         return spec | ({"template": template(service)} if template else {})
 
     try:
-        return ctx.service.update(change)
+        written = ctx.service.update(change, ctx.guard.check)
     except WriteFailed as exc:
         if exc.found is None:
             raise WriteFailed(f"{exc}; what the API holds is unknown: see `status`", None) from None
         held = traffic_of(exc.found).describe()
         raise WriteFailed(f"{exc}; the API holds {held} (read back)", exc.found) from None
+    ctx.guard.wrote(written)
+    return written
 
 
 def wait_until_routed(ctx: Context) -> dict:

@@ -51,3 +51,9 @@ def service(knative, tmp_path, clock):
         yield KnativeService(
             api_client, "house-price", "house-price", Calls(clock, REQUEST_TIMEOUT)
         )
+
+
+@pytest.fixture
+def unchecked():
+    """A write's check that lets every write through."""
+    return lambda service: None

@@ -17,7 +17,7 @@ NEW = [{"revisionName": V1, "percent": 60}, {"revisionName": V2, "percent": 40}]
 
 
 def write(service: KnativeService) -> dict:
-    return service.update(lambda fresh: {"traffic": NEW})
+    return service.update(lambda fresh: {"traffic": NEW}, lambda fresh: None)
 
 
 @pytest.mark.parametrize("fault", ["slow", "reset", 500, 503, 429])
