@@ -6,7 +6,7 @@ server and Knative's admission webhook can reject it before anything is written.
 
 from knative.errors import RolloutError
 from knative.plan import GREEN, Traffic, for_deploy
-from knative.steps import Context, apply, show_plan, traffic_of, wait_until_routed
+from knative.steps import Context, apply, judge, show_plan, traffic_of, wait_until_routed
 from knative.template import model_path, new_template, revision_name, serves
 
 
@@ -33,7 +33,7 @@ def deploy(ctx: Context, image: str, model_version: str, release: str) -> int:
         show_plan(ctx, service["spec"].get("traffic"), after, kn_args)
         return 0
     try:
-        apply(ctx, plan, template, dry_run=True)
+        judge(ctx, plan, template)
     except RolloutError as exc:
         raise RolloutError(f"{exc}; nothing was changed, traffic is as it was") from None
     print("the API server and Knative's admission webhook accept it (server-side dry run)")

@@ -103,9 +103,13 @@ class FakeServing(FakeRevisions):
         self.traffic_history.append(copy.deepcopy(updated["spec"].get("traffic")))
         return self.observe(updated)
 
-    def _stamp(self, resource: dict) -> None:
+    def next_version(self) -> str:
+        """The next ``resourceVersion``: one counter for every kind, as etcd's revision is."""
         self._version += 1
-        resource["metadata"]["resourceVersion"] = str(self._version)
+        return str(self._version)
+
+    def _stamp(self, resource: dict) -> None:
+        resource["metadata"]["resourceVersion"] = self.next_version()
 
     def observe(self, service: dict) -> dict:
         """The controller catches up once the service's settle tick has passed."""

@@ -1,5 +1,6 @@
 """CI's way into AWS and the cluster: CircleCI OIDC → an IAM role of this project only → an EKS
-access entry → a namespaced Role that allows what the release does and nothing more. The IAM
+access entry → a namespaced Role that allows what the release does (the rollout tool, its lock,
+kubectl get) and nothing more. The IAM
 files are checked as AWS would read them once the README's envsubst filled them in; the Role
 against every call the rollout tool makes to the fake Knative API."""
 
@@ -89,17 +90,41 @@ def test_the_role_is_bound_in_the_services_namespace_to_the_access_entrys_group(
     ]
 
 
-def allowed() -> set[tuple[str, str]]:
-    """(verb, resource) pairs the Role grants."""
-    rules = rbac()["Role"]["rules"]
-    assert all(rule["apiGroups"] == ["serving.knative.dev"] for rule in rules)
-    return {(v, r) for rule in rules for v in rule["verbs"] for r in rule["resources"]}
+def allowed() -> set[tuple[str, str, str | None]]:
+    """(verb, group/resource, name or None for any) triples the Role grants."""
+    return {
+        (verb, f"{group}/{resource}", name)
+        for rule in rbac()["Role"]["rules"]
+        for group in rule["apiGroups"]
+        for resource in rule["resources"]
+        for verb in rule["verbs"]
+        for name in rule.get("resourceNames", [None])
+    }
 
 
-def test_the_role_only_reads_and_patches_knative_objects():
-    assert {verb for verb, _ in allowed()} <= {"get", "list", "watch", "patch"}
-    assert {resource for verb, resource in allowed() if verb == "patch"} == {"services"}
-    assert {resource for _, resource in allowed()} == {"services", "revisions", "routes"}
+def permits(verb: str, resource: str, name: str | None) -> bool:
+    return (verb, resource, None) in allowed() or (verb, resource, name) in allowed()
+
+
+KNATIVE = {
+    "serving.knative.dev/services",
+    "serving.knative.dev/revisions",
+    "serving.knative.dev/routes",
+}
+LEASES = "coordination.k8s.io/leases"
+
+
+def test_the_role_only_reads_and_patches_knative_objects_and_holds_one_lease():
+    verbs = {(verb, resource) for verb, resource, _ in allowed()}
+    assert {r for v, r in verbs if r != LEASES} == KNATIVE
+    assert {v for v, r in verbs if r != LEASES} == {"get", "list", "watch", "patch"}
+    assert {r for v, r in verbs if v == "patch"} == {"serving.knative.dev/services"}
+    lease = {(verb, name) for verb, resource, name in allowed() if resource == LEASES}
+    assert lease == {
+        ("create", None),
+        ("get", "house-price-rollout"),
+        ("update", "house-price-rollout"),
+    }
 
 
 @pytest.fixture
@@ -121,16 +146,20 @@ def every_call_of_a_release(tmp_path):
         return {_verb(method, path) for method, path in fake.requests}
 
 
-def _verb(method: str, path: str) -> tuple[str, str]:
+def _verb(method: str, path: str) -> tuple[str, str, str | None]:
+    """The RBAC verb, group/resource and name of a request, as the API server authorizes it."""
     match = PATH.fullmatch(urlsplit(path).path)
+    resource, name = f"{match['group']}/{match['plural']}", match["name"]
     if method == "GET":
-        return ("get" if match["name"] else "list"), match["plural"]
-    return {"PATCH": "patch"}[method], match["plural"]
+        return ("get" if name else "list"), resource, name
+    return {"PATCH": "patch", "POST": "create", "PUT": "update"}[method], resource, name
 
 
 def test_the_role_allows_every_call_the_rollout_tool_makes(every_call_of_a_release):
-    assert ("patch", "services") in every_call_of_a_release  # deploy, its dry run, the shifts
-    assert every_call_of_a_release <= allowed()
+    verbs = {(verb, resource) for verb, resource, _ in every_call_of_a_release}
+    assert ("patch", "serving.knative.dev/services") in verbs  # deploy, its dry run, the shifts
+    assert {("create", LEASES), ("update", LEASES)} <= verbs  # the lock
+    assert [call for call in every_call_of_a_release if not permits(*call)] == []
 
 
 def test_the_pipeline_uses_kubectl_only_to_read_the_service():
