@@ -6,9 +6,9 @@ import json
 import re
 
 import pytest
-from conftest import MODEL_DATA
 
 from function import create_app, page
+from tests.support.repo import MODEL_DATA
 
 BROWSER = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"  # Chromium's
 

@@ -4,15 +4,15 @@ import json
 
 import pytest
 import requests
-from conftest import MODEL_DATA
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import WebDriverWait
-from servers import start_server, stop, wait_ready
-from weighted_router import routing
 
-from predictor.chromium import start_chromium, stop_chromium
+from loadtest.local_server import start_server, stop, wait_ready
+from tests.predictor.chromium import start_chromium, stop_chromium
+from tests.support.repo import MODEL_DATA
+from tests.support.weighted_router import routing
 
 pytestmark = pytest.mark.slow
 CARD = json.loads((MODEL_DATA / "model-v1.json").read_text())
