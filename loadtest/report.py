@@ -6,8 +6,6 @@ from collections import defaultdict
 from datetime import UTC, datetime
 from pathlib import Path
 
-from matplotlib.figure import Figure
-
 from loadtest.revisions import Share
 
 PERCENTILES = (0.5, 0.95, 0.99)
@@ -35,8 +33,10 @@ def write_csv(shares: list[Share], path: str | Path) -> None:
             )  # fmt: skip
 
 
-def plot(history: list[dict], shares: list[Share]) -> Figure:
+def plot(history: list[dict], shares: list[Share]):
     """Locust's stats history (current percentiles, req/s, users) over the revision shares."""
+    from matplotlib.figure import Figure  # here: workers, which never draw, start a second sooner
+
     times = [seconds(row["time"]) for row in history]
     start = min(times + [share.start for share in shares], default=0.0)
     elapsed = [t - start for t in times]
