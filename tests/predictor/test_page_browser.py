@@ -9,20 +9,13 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import WebDriverWait
 
-from loadtest.local_server import start_server, stop, wait_ready
 from tests.predictor.chromium import start_chromium, stop_chromium
+from tests.support.blue_green import BLUE, GREEN, blue_green, per_revision
 from tests.support.repo import MODEL_DATA
-from tests.support.weighted_router import routing
 
 pytestmark = pytest.mark.slow
 CARD = json.loads((MODEL_DATA / "model-v1.json").read_text())
 NAMES = [feature["name"] for feature in CARD["features"]]
-BLUE, GREEN = "house-price-v1", "house-price-v2"
-PODS = {  # pod name: (revision, model version); the route below splits 70/30 between revisions
-    "house-price-v1-pod-a": (BLUE, 1),
-    "house-price-v1-pod-b": (BLUE, 1),
-    "house-price-v2-pod-a": (GREEN, 2),
-}
 
 
 @pytest.fixture(scope="module")
@@ -33,9 +26,9 @@ def browser():
 
 
 @pytest.fixture
-def server(blue_green):
+def server(pods):
     """One pod of blue (model v1), straight, not through the route."""
-    return blue_green[2]["house-price-v1-pod-a"]
+    return pods[2]["house-price-v1-pod-a"]
 
 
 @pytest.fixture
@@ -49,27 +42,10 @@ def page(browser, server):
 
 
 @pytest.fixture(scope="module")
-def blue_green():
-    """Three real pods (two of blue, one of green) behind a route splitting 70/30."""
-    started = {
-        pod: start_server(
-            K_REVISION=revision,
-            MODEL_PATH=str(MODEL_DATA / f"model-v{version}.onnx"),
-            EXPOSE_POD_NAME="1",
-            HOSTNAME=pod,
-        )
-        for pod, (revision, version) in PODS.items()
-    }
-    try:
-        for process, url in started.values():
-            wait_ready(process, url)
-        urls = {pod: url for pod, (_process, url) in started.items()}
-        weights = {url: 35 if PODS[pod][0] == BLUE else 30 for pod, url in urls.items()}
-        with routing(weights, seed=13) as (route_url, route):
-            yield route_url, route, urls
-    finally:
-        for process, _url in started.values():
-            stop(process)
+def pods():
+    """Two pods of blue and one of green behind a route splitting 70/30."""
+    with blue_green(seed=13) as running:
+        yield running
 
 
 def wait_for(driver, condition, timeout=20):
@@ -176,16 +152,13 @@ def send_traffic(driver, count):
     driver.find_element(By.ID, "send").click()
 
 
-def test_the_traffic_panel_shows_how_the_route_split_the_requests(browser, blue_green):
-    route_url, route, urls = blue_green
+def test_the_traffic_panel_shows_how_the_route_split_the_requests(browser, pods):
+    route_url, route, urls = pods
     browser.get(route_url + "/")
     send_traffic(browser, 200)
     wait_for(browser, lambda: text(browser, "progress").startswith("Done"), timeout=60)
 
-    sent = route.count("POST /predict")
-    by_revision = {BLUE: 0, GREEN: 0}
-    for pod, url in urls.items():
-        by_revision[PODS[pod][0]] += sent[url]
+    by_revision = per_revision(route, urls, "POST /predict")
     shown = traffic_table(browser)
     assert {name: row[0] for name, row in shown.items()} == by_revision
     assert sum(by_revision.values()) == 200
@@ -196,8 +169,8 @@ def test_the_traffic_panel_shows_how_the_route_split_the_requests(browser, blue_
     assert browser.get_log("browser") == []
 
 
-def test_the_traffic_panel_is_bounded(browser, blue_green):
-    route_url, route, _urls = blue_green
+def test_the_traffic_panel_is_bounded(browser, pods):
+    route_url, route, _urls = pods
     browser.get(route_url + "/")
     before = sum(route.count("POST /predict").values())
     send_traffic(browser, 5000)
