@@ -5,55 +5,16 @@ import json
 import socket
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
-from knative.plan import Traffic, parse_traffic, to_targets
-from knative.rollout import main
+from knative.plan import Traffic, parse_traffic
 from tests.rollout.fake_kn import kn_applied
 from tests.rollout.fake_knative_api import FakeKnative
-from tests.rollout.fake_tag_route import FakeTagRoute
-from tests.support.fake_clock import FakeClock
+from tests.rollout.shared import DEPLOYED, TAGS, V1, V2, cli
 from tests.support.repo import REPO
 
-V1, V2 = "house-price-v1", "house-price-v2"
-TAGS = {"blue": V1, "green": V2}
-DEPLOYED = to_targets(Traffic({V1: 100, V2: 0}, TAGS))
 GATE = ["--probe-requests", "5"]
-
-
-@pytest.fixture
-def route():
-    with FakeTagRoute(V2).running() as running:
-        yield running
-
-
-def _cli(fake: FakeKnative, tmp_path: Path):
-    """Run the command line against ``fake``; ``run.clock`` is the clock its waits use."""
-    kubeconfig = fake.kubeconfig(tmp_path / "kubeconfig")
-    clock = FakeClock()
-
-    def run(*args: str) -> int:
-        return main(["--kubeconfig", kubeconfig, *args], clock=clock)
-
-    run.clock = clock
-    return run
-
-
-@pytest.fixture
-def fresh(tmp_path):
-    """Only house-price-v1, serving everything: before the first deploy."""
-    with FakeKnative.started() as fake:
-        yield fake, _cli(fake, tmp_path)
-
-
-@pytest.fixture
-def deployed(tmp_path, route):
-    """house-price-v1 at 100 % tagged blue, house-price-v2 at 0 % tagged green (the route)."""
-    with FakeKnative.started(revisions=(V1, V2), traffic=DEPLOYED) as fake:
-        fake.tag_urls["green"] = route.url
-        yield fake, _cli(fake, tmp_path)
 
 
 def _kn_commands(out: str) -> list[str]:
@@ -187,11 +148,11 @@ def test_a_conflict_in_the_middle_is_re_read_and_retried(deployed):
 
 def test_an_api_error_mid_shift_exits_2_and_says_where_traffic_is(deployed, capsys):
     fake, rollout = deployed
-    rollout.clock.on_sleep.append(lambda: fake.faults.append(("PATCH", 500)))
+    rollout.clock.on_sleep.append(lambda: fake.fail("PATCH", 500, times=3))
     assert rollout("shift", "--to", V2, *GATE) == 2
     err = capsys.readouterr().err
     assert "the API answered 500" in err
-    assert f"traffic stays at {V1} 90 %, {V2} 10 %" in err
+    assert f"the API holds {V1} 90 %, {V2} 10 % (read back)" in err
     assert _percents([fake.traffic()], V2) == [10]
 
 
@@ -239,7 +200,7 @@ def test_an_api_server_that_does_not_answer_exits_2_with_a_message(tmp_path, cap
         sock.bind(("127.0.0.1", 0))
         fake = FakeKnative()
         fake.url = f"http://127.0.0.1:{sock.getsockname()[1]}"  # bound, never listening: refused
-        assert _cli(fake, tmp_path)("status") == 2
+        assert cli(fake, tmp_path)("status") == 2
     assert "could not read service: the API server did not answer" in capsys.readouterr().err
 
 
