@@ -38,6 +38,14 @@ def blue_green(seed: int = 0):
             yield route_url, route, urls
 
 
+def posts_per_pod(route, urls) -> dict[str, int]:
+    """How many POST requests (of any path) the route sent to each pod."""
+    sent = {url: 0 for url in urls.values()}
+    for (url, line), count in route.sent.items():
+        sent[url] += count if line.startswith("POST ") else 0
+    return {pod: sent[url] for pod, url in urls.items()}
+
+
 def per_revision(route, urls, request_line: str) -> dict[str, int]:
     """How many requests of one kind the route sent to each revision."""
     sent = route.count(request_line)
