@@ -3,6 +3,7 @@
 import ipaddress
 import math
 import os
+import socket
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,6 +19,7 @@ class Settings:
     max_batch_rows: int = 10_000
     max_body_bytes: int = 4 * 1024 * 1024
     read_timeout: float = 10.0
+    pod_name: str | None = None  # named in X-Pod on every response; off unless EXPOSE_POD_NAME
 
     @classmethod
     def from_env(cls, env=None):
@@ -31,6 +33,7 @@ class Settings:
             max_batch_rows=_number(env, "MAX_BATCH_ROWS", cls.max_batch_rows, int),
             max_body_bytes=_number(env, "MAX_BODY_BYTES", cls.max_body_bytes, int),
             read_timeout=_number(env, "READ_TIMEOUT_SECONDS", cls.read_timeout, float, most=3600),
+            pod_name=_pod_name(env),
         )
 
 
@@ -40,6 +43,16 @@ def _ip_address(env, name, default):
         return str(ipaddress.ip_address(raw))
     except ValueError:
         raise ValueError(f"{name} must be an IP address such as 0.0.0.0, got {raw!r}") from None
+
+
+def _pod_name(env):
+    """The pod's name (Kubernetes makes it the hostname) if the operator chose to reveal it."""
+    raw = env.get("EXPOSE_POD_NAME", "").strip().lower()
+    if raw in ("", "0", "false", "no", "off"):
+        return None
+    if raw not in ("1", "true", "yes", "on"):
+        raise ValueError(f"EXPOSE_POD_NAME must be true or false, got {env['EXPOSE_POD_NAME']!r}")
+    return env.get("HOSTNAME") or socket.gethostname()
 
 
 def _number(env, name, default, kind, most=math.inf):

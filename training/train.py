@@ -26,7 +26,17 @@ DATA_DIR = Path(__file__).resolve().parent.parent / "model_data"
 NAME = "house-price"
 # The API's features, in order: the keys of the sample row (the first row of the data set).
 FEATURES = list(json.loads((DATA_DIR / "sample-row.json").read_text()))
+# What each feature means and its unit, for the card (the try-it page labels its form with them).
+FEATURE_TEXT = {
+    "CHAS": ("bounds the Charles River", "1 = yes, 0 = no"),
+    "RM": ("average rooms per dwelling", "rooms"),
+    "TAX": ("property-tax rate", "USD per USD 10,000"),
+    "PTRATIO": ("pupil-teacher ratio", "pupils per teacher"),
+    "B": ("1000(Bk - 0.63)^2, Bk the share of Black residents (see ethics)", "index"),
+    "LSTAT": ("lower-status population", "%"),
+}
 TARGET = "MEDV"
+EXAMPLE_ROW = 0  # a real request, with its real price: the sample row is this row
 SEED = 42
 TEST_SIZE = 0.2
 # ONNX Runtime sums tree leaves in float32; $0.10 is far below any price difference that matters.
@@ -103,6 +113,12 @@ def onnx_predictions(onnx_bytes, features):
     return session.run(None, {session.get_inputs()[0].name: features})[0].ravel()
 
 
+def example(features, target):
+    """A real row of the data set, its features as a request takes them, and its real price."""
+    row = dict(zip(FEATURES, map(float, features[EXAMPLE_ROW]), strict=True))
+    return {"row": EXAMPLE_ROW, "features": row, TARGET: float(target[EXAMPLE_ROW])}
+
+
 def train_version(name, spec, features, target, out_dir):
     """Fit one version, check its ONNX export on all rows, write its files; return its card."""
     x_train, x_test, y_train, y_test = train_test_split(
@@ -128,13 +144,16 @@ def train_version(name, spec, features, target, out_dir):
         "features": [
             {
                 "name": feature,
+                "description": FEATURE_TEXT[feature][0],
+                "unit": FEATURE_TEXT[feature][1],
                 "min": float(x_train[:, i].min()),
                 "max": float(x_train[:, i].max()),
                 "used": feature in spec["features_used"],
             }
             for i, feature in enumerate(FEATURES)
         ],
-        "target": {"name": TARGET, "unit": "median home value in USD 1000s"},
+        "target": {"name": TARGET, "unit": "median home value in USD 1000s", "usd_per_unit": 1000},
+        "example": example(features, target),
         "metrics": {
             "split": f"held-out {TEST_SIZE:.0%} of {len(target)} rows, random_state={SEED}",
             "rmse": float(np.sqrt(mean_squared_error(y_test, predicted))),
