@@ -66,7 +66,7 @@ def test_headers_that_never_end_are_cut_off(server):
         assert raw_http.closed_by_server(conn, within=READ_TIMEOUT + SLACK)
 
 
-def test_a_body_cut_short_by_the_client_is_not_predicted(server):
+def test_a_client_that_leaves_mid_body_frees_its_request(server):
     with raw_http.connect(server) as conn:
         conn.sendall(raw_http.head("POST", "/predict", **POST, Content_Length=100) + b"[{")
         conn.shutdown(2)  # SHUT_RDWR: the client goes away mid-body

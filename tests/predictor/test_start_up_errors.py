@@ -1,28 +1,20 @@
 """What stops start-up is one sentence and exit 1: no Python traceback, no Rust panic."""
 
-import os
 import socket
-import subprocess
-import sys
 
 import pytest
 
-from loadtest.local_server import REPO, free_port
+from tests.predictor import processes
 
 pytestmark = pytest.mark.slow
 
 
-def start_up(**env):
-    return subprocess.run(
-        [sys.executable, "-m", "function"], cwd=REPO, capture_output=True, text=True, timeout=30,
-        env={**os.environ, "HOST": "127.0.0.1", "PORT": str(free_port()), **env},
-    )  # fmt: skip
-
-
-def assert_one_sentence(result, words):
-    assert result.returncode == 1
-    assert result.stderr.startswith("house-price: cannot start: ") and words in result.stderr
-    assert result.stderr.count("\n") == 1 and result.stdout == ""
+def assert_one_sentence(env, words):
+    process, _ = processes.start(**env)
+    code, output = processes.finish(process, 30)  # a server that did start is killed, worker too
+    assert code == 1
+    assert output.startswith("house-price: cannot start: ") and words in output
+    assert output.count("\n") == 1
 
 
 @pytest.mark.parametrize(
@@ -39,7 +31,7 @@ def assert_one_sentence(result, words):
          "no read time", "read time nan"],
 )  # fmt: skip
 def test_bad_settings(env, words):
-    assert_one_sentence(start_up(**env), words)
+    assert_one_sentence(env, words)
 
 
 @pytest.mark.parametrize("shared", [False, True], ids=["plain", "SO_REUSEPORT as granian binds"])
@@ -50,5 +42,5 @@ def test_port_in_use(shared):
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
-        result = start_up(PORT=str(port))
-    assert_one_sentence(result, f"cannot listen on 127.0.0.1 port {port}: Address already in use")
+        words = f"cannot listen on 127.0.0.1 port {port}: Address already in use"
+        assert_one_sentence({"PORT": str(port)}, words)
