@@ -69,7 +69,7 @@ def test_ctrl_c_to_the_process_group_at_any_moment():
         time.sleep(random.uniform(0, 0.4))
         return signalled(process, signal.SIGINT, group=True)
 
-    each_exits_cleanly(6, scenario)
+    each_exits_cleanly(4, scenario)
 
 
 def test_sigterm_under_load_answers_every_request_it_took():

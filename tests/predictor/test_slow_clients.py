@@ -1,7 +1,7 @@
 """A client that sends slowly, or stalls, costs only its own request: a real server, raw sockets.
 
 The server reads each body on granian's I/O threads, not on its one Python thread, and cuts a
-request off when its headers or body take longer than READ_TIMEOUT_SECONDS (2 s here).
+request off when its headers or body take longer than READ_TIMEOUT_SECONDS (1 s here).
 """
 
 import threading
@@ -16,7 +16,7 @@ from tests.support.repo import SAMPLE_ROW
 
 pytestmark = pytest.mark.slow
 
-READ_TIMEOUT = 2
+READ_TIMEOUT = 1
 SLACK = 3  # seconds allowed beyond READ_TIMEOUT for a busy machine
 POST = {"Content_Type": "application/json"}
 
