@@ -46,7 +46,7 @@ def main():
         workers_kill_timeout=math.ceil(settings.read_timeout) + 5,
     )
     server.on_startup(shutdown.workers_stop_cleanly)
-    server.serve()
+    shutdown.serve(server)
 
 
 def check_can_listen(host, port):

@@ -14,6 +14,7 @@ status 143 rather than exit 0 (a signal that arrives before Python runs this mod
 
 import os
 import signal
+import sys
 
 SIGNALS = (signal.SIGTERM, signal.SIGINT)
 
@@ -30,6 +31,18 @@ def exit_on_signal():
 
 def _exit(signum, frame):
     os._exit(0)
+
+
+def serve(server):
+    """``server.serve()``, where a worker that ends on the very signal that stops the server is
+    no crash: a signal to the process group can reach a worker while it is being forked, before
+    it has left the group, and it may then exit before the supervisor asks it to."""
+    try:
+        server.serve()
+    except SystemExit as exc:
+        if exc.code == 1 and server.interrupt_signal:
+            sys.exit(0)
+        raise
 
 
 def workers_stop_cleanly():
