@@ -1,7 +1,9 @@
 """Prometheus metrics: requests by endpoint and status, latency, rows predicted, model info.
 
 Counted by a WSGI middleware rather than Flask hooks: it sees every response, errors included,
-and costs a few microseconds a request.
+and costs a few microseconds a request. Every series carries the revision (``K_REVISION``), one
+value per process, so the rollout gate can query each revision's own requests; ``endpoint`` is a
+registered path or ``unmatched``, so junk requests cannot add series.
 """
 
 import time
@@ -11,20 +13,24 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, H
 from prometheus_client.exposition import generate_latest
 
 LATENCY_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0)
+# Created at 0 on start for every prediction endpoint: a counter born in the middle of a window
+# loses its first increments to rate() and increase(), so a revision's first errors would not count.
+INITIAL_STATUSES = ("200", "500")
 
 
 class Metrics:
     """One registry per app, so that each app (and each test) counts on its own."""
 
     def __init__(self, model, revision):
+        self.revision = revision
         self.registry = CollectorRegistry()
         self.requests = Counter(
             "house_price_requests", "HTTP requests by endpoint and status",
-            ["endpoint", "status"], registry=self.registry,
+            ["revision", "endpoint", "status"], registry=self.registry,
         )  # fmt: skip
         self.latency = Histogram(
             "house_price_request_duration_seconds", "Time spent handling a request",
-            ["endpoint"], buckets=LATENCY_BUCKETS, registry=self.registry,
+            ["revision", "endpoint"], buckets=LATENCY_BUCKETS, registry=self.registry,
         )  # fmt: skip
         self.rows = Counter("house_price_rows_predicted", "Rows predicted", registry=self.registry)
         Info("house_price_model", "The model being served", registry=self.registry).info(
@@ -35,6 +41,11 @@ class Metrics:
         """Serve ``/metrics`` and count every request the app answers."""
         app.add_url_rule("/metrics", "metrics", self.expose)
         paths = {rule.rule for rule in app.url_map.iter_rules()}
+        for rule in app.url_map.iter_rules():
+            if "POST" in rule.methods:  # the prediction endpoints
+                self.latency.labels(self.revision, rule.rule)
+                for status in INITIAL_STATUSES:
+                    self.requests.labels(self.revision, rule.rule, status)
         app.wsgi_app = self._middleware(app.wsgi_app, paths)
 
     def expose(self):
@@ -49,7 +60,7 @@ class Metrics:
             endpoint = path if path in paths else "unmatched"
 
             def start(status, headers, exc_info=None):
-                key = (endpoint, status[:3])
+                key = (self.revision, endpoint, status[:3])
                 if key not in requests:
                     requests[key] = self.requests.labels(*key)
                 requests[key].inc()
@@ -57,7 +68,7 @@ class Metrics:
 
             response = wsgi_app(environ, start)
             if endpoint not in latency:
-                latency[endpoint] = self.latency.labels(endpoint)
+                latency[endpoint] = self.latency.labels(self.revision, endpoint)
             latency[endpoint].observe(time.perf_counter() - started)
             return response
 
