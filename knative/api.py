@@ -81,16 +81,26 @@ class KnativeService:
 
     def update(self, change: Callable[[dict], dict]) -> dict:
         """Merge-patch ``change(service)`` (a ``spec`` fragment) onto the freshly read Service."""
+        return self._patch(lambda service: {"spec": change(service)})
+
+    def annotate(self, key: str, value: str) -> dict:
+        """Set one annotation of the Service (metadata only: no new generation, no new revision)."""
+        return self._patch(lambda _: {"metadata": {"annotations": {key: value}}})
+
+    def _patch(self, body: Callable[[dict], dict]) -> dict:
+        """Merge-patch ``body(service)``, with the resourceVersion just read; re-read on a 409."""
         for _ in range(CONFLICT_RETRIES):
             service = self.get()
-            version = service["metadata"]["resourceVersion"]
-            body = {"metadata": {"resourceVersion": version}, "spec": change(service)}
+            patch = body(service)
+            patch.setdefault("metadata", {})["resourceVersion"] = service["metadata"][
+                "resourceVersion"
+            ]
             patched = self._call(
                 "patch service",
                 self._api.patch_namespaced_custom_object,
                 *self._where("services"),
                 self.name,
-                body,
+                patch,
                 _content_type=MERGE_PATCH,
                 none_on=409,
             )

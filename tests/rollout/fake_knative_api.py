@@ -45,6 +45,7 @@ class FakeKnative(FakeServing):
     def __init__(self, namespace: str = "house-price"):
         super().__init__(namespace)
         self.requests: list[tuple[str, str]] = []  # (method, path) of every request
+        self.patch_bodies: list[dict] = []  # every PATCH body this fake took
         self.faults: list[tuple[str, int]] = []  # (method, status): answer the next such request
         self.before_patch: list = []  # callables, one run as each PATCH arrives
         self.url = ""
@@ -52,6 +53,13 @@ class FakeKnative(FakeServing):
 
     def patches(self) -> list[str]:
         return [path for method, path in self.requests if method == "PATCH"]
+
+    def spec_patches(self) -> list[dict]:
+        """The patches it took that change the spec (traffic, template), not only metadata."""
+        return [body for body in self.patch_bodies if "spec" in body]
+
+    def annotation(self, key: str, name: str = "house-price") -> str | None:
+        return (self.services[name]["metadata"].get("annotations") or {}).get(key)
 
     def kubeconfig(self, path) -> str:
         """A kubeconfig file pointing at this server; returns its path."""
@@ -124,7 +132,9 @@ class FakeKnative(FakeServing):
                 f'Operation cannot be fulfilled on services.serving.knative.dev "{name}": '
                 "the object has been modified; please apply your changes to the latest version",
             )
-        return copy.deepcopy(self.update(name, merge_patch(service, patch)))
+        updated = self.update(name, merge_patch(service, patch))
+        self.patch_bodies.append(patch)
+        return copy.deepcopy(updated)
 
 
 def _handler(fake: FakeKnative):

@@ -22,7 +22,7 @@ class FakeServing:
         self.namespace = namespace
         self.services: dict[str, dict] = {}
         self.revisions: dict[str, dict] = {}
-        self.traffic_history: list[list[dict]] = []  # spec.traffic after each accepted change
+        self.traffic_history: list[list[dict]] = []  # spec.traffic after each change of spec
         self.revision_ready_after = 0  # ticks until a new revision turns Ready
         self.reconcile_after = 0  # ticks until the Service's status catches up with a change
         self.failing_revisions: dict[str, str] = {}  # revision name -> why it fails
@@ -77,7 +77,8 @@ class FakeServing:
         """Take ``updated`` as Service ``name`` if the webhook admits it; the controller acts."""
         service = self.services[name]
         admit(service, updated)
-        if updated["spec"] != service["spec"]:
+        changed = updated["spec"] != service["spec"]  # metadata alone makes no new generation
+        if changed:
             updated["metadata"]["generation"] += 1
             self._settle_at[name] = self.ticks + self.reconcile_after
         self._stamp(updated)
@@ -86,7 +87,8 @@ class FakeServing:
         if template["metadata"]["name"] not in self.revisions:
             ready_in = self.revision_ready_after
             self._create_revision(name, template["metadata"]["name"], template["spec"], ready_in)
-        self.traffic_history.append(copy.deepcopy(updated["spec"].get("traffic")))
+        if changed:
+            self.traffic_history.append(copy.deepcopy(updated["spec"].get("traffic")))
         return self.observe(updated)
 
     def _stamp(self, resource: dict) -> None:

@@ -5,7 +5,7 @@ real server (``python -m function``) loads, verifies and serves them like any ot
   skl2onnx has no converter for it, so it is a linear model with zero weights), while its card
   says it uses every feature.
 - ``model_failing_on_unseen_inputs``: model v2, except that it answers NaN (the server's 500) for
-  a large house in a poor district (RM > 7.5 and LSTAT > 20), which no row of the data set is:
+  a large house in a poor district (RM > 6.9 and LSTAT > 18.5), which no row of the data set is:
   probes and the reference rows pass, live traffic does not.
 """
 
@@ -60,8 +60,8 @@ def model_failing_on_unseen_inputs(directory: Path, version: str = "v9") -> Path
     constants = {
         "rm_index": ([column["RM"]], TensorProto.INT64),
         "lstat_index": ([column["LSTAT"]], TensorProto.INT64),
-        "big": ([7.5], TensorProto.DOUBLE),
-        "poor": ([20.0], TensorProto.DOUBLE),
+        "big": ([6.9], TensorProto.DOUBLE),
+        "poor": ([18.5], TensorProto.DOUBLE),
         "nan": ([float("nan")], TensorProto.FLOAT),
         "zero": ([0.0], TensorProto.FLOAT),
     }
