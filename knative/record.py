@@ -6,7 +6,7 @@ import sys
 from contextlib import contextmanager
 from pathlib import Path
 
-from knative.errors import GateFailed, RolloutError
+from knative.errors import GateFailed, Interrupted, RolloutError, Superseded
 from knative.plan import Traffic
 from knative.report import ANNOTATION, Report
 from knative.steps import traffic_of
@@ -25,11 +25,14 @@ def recorded(ctx, gates, command: str, start: Traffic, path: Path | None):
     except GateFailed as exc:
         _finish(ctx, report, "failed", str(exc))
         raise
+    except Superseded as exc:  # another writer holds the Service now: leave it alone
+        report.finish("superseded", str(exc), None)
+        raise
     except RolloutError as exc:
         _finish(ctx, report, "error", str(exc))
         raise
-    except KeyboardInterrupt:
-        report.finish("interrupted", "interrupted by the operator", None)
+    except (KeyboardInterrupt, Interrupted) as exc:
+        report.finish("interrupted", str(exc) or "interrupted by the operator", None)
         raise
     else:
         _finish(ctx, report, "passed", None)
@@ -37,7 +40,7 @@ def recorded(ctx, gates, command: str, start: Traffic, path: Path | None):
         report.write(path)
         print(report.table())
         print(f"report: {path}")
-        if report.verdict != "interrupted":
+        if report.verdict not in ("interrupted", "superseded"):
             _annotate(ctx, report, path)
 
 

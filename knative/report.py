@@ -49,7 +49,7 @@ class Report:
     started: str = field(default_factory=lambda: _now())
     steps: list[dict] = field(default_factory=list)
     gates: list[GateRun] = field(default_factory=list)
-    verdict: str = "running"  # passed, failed, error, interrupted, nothing to do
+    verdict: str = "running"  # then passed, failed, error, superseded or interrupted
     reason: str | None = None
     final_traffic: dict[str, int] | None = None
     finished: str | None = None

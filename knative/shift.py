@@ -7,13 +7,12 @@ one patch. Every run is recorded (``record.py``).
 """
 
 from collections.abc import Callable
-from typing import NoReturn
 
-from knative.errors import GateFailed, RolloutError
+from knative.errors import GateFailed, RolloutError, WriteFailed
 from knative.gates import Gates, GateSettings
-from knative.kn_command import kn_update
 from knative.plan import BLUE, GREEN, Traffic, shifted, tagged, to_targets
 from knative.record import recorded
+from knative.restore import restore
 from knative.steps import (
     Context,
     apply,
@@ -68,30 +67,26 @@ def incumbent_of(start: Traffic, candidate: str) -> str:
 
 def _gated_steps(ctx: Context, gates: Gates, start: Traffic, todo: list[int], interval: float):
     gates.prepare()
-    live = start
     for number, percent in enumerate(todo, 1):
         if number > 1 and not gates.live_on:
             print(f"waiting {interval:g} s before the next step")
             ctx.clock.sleep(interval)
         probes = gates.probes(number, len(todo), percent)
         if not probes.passed:
-            _restore(
+            restore(
                 ctx, start, f"gate failed before step {number}: {probes.failures()}", number > 1
             )
         quality = gates.quality() if number == 1 else None  # after probes: they warm it up
         if quality and not quality.passed:
-            _restore(ctx, start, f"quality gate failed before step 1: {quality.failures()}", False)
+            restore(ctx, start, f"quality gate failed before step 1: {quality.failures()}", False)
         try:
             apply(ctx, _step(gates.candidate, percent))
-        except RolloutError as exc:
-            raise RolloutError(
-                f"{exc}; traffic stays at {live.describe()}; run shift again "
-                "to go on from there, or rollback"
-            ) from None
+        except WriteFailed as exc:
+            raise RolloutError(f"{exc}; run shift again to go on from there, or rollback") from None
         try:
             live = traffic_of(wait_until_routed(ctx))
         except RolloutError as exc:
-            _restore(ctx, start, f"step {number} did not take: {exc}", True)
+            restore(ctx, start, f"step {number} did not take: {exc}", True)
         gates.report.step_applied(number, percent, live.percents)
         print(f"step {number}/{len(todo)} done: {live.describe()}")
         if gates.live_on:
@@ -103,10 +98,13 @@ def _live_gate(ctx, gates: Gates, start: Traffic, step: tuple[int, int], interva
     print(f"live gate: judging {gates.candidate}'s {percent} % of the traffic in {interval:g} s")
     try:
         run = gates.live(number, interval)
-    except RolloutError as exc:
-        _restore(ctx, start, f"live gate {after} could not judge: {exc}", True, RolloutError)
+    except RolloutError as exc:  # no verdict (Prometheus failed): traffic back, then exit 2
+        try:
+            restore(ctx, start, f"live gate {after} could not judge: {exc}", True)
+        except GateFailed as restored:
+            raise RolloutError(str(restored)) from None
     if not run.passed:
-        _restore(ctx, start, f"live gate failed {after}: {run.failures()}", True)
+        restore(ctx, start, f"live gate failed {after}: {run.failures()}", True)
 
 
 def _step(candidate: str, percent: int) -> Callable[[dict], Traffic]:
@@ -121,16 +119,3 @@ def _show_steps(ctx: Context, before: list[dict] | None, start: Traffic, candida
         before = to_targets(after)
     print("if a gate fails, traffic goes back in one patch:")
     show_plan(ctx, before, start)
-
-
-def _restore(ctx, start: Traffic, reason: str, changed: bool, error=GateFailed) -> NoReturn:
-    """Put back the split the command started from, then stop with ``error`` (exit 1, or 2)."""
-    if changed:
-        try:
-            apply(ctx, lambda _: start)
-        except RolloutError as exc:
-            by_hand = kn_update(ctx.service.name, ctx.service.namespace, None, start)
-            raise RolloutError(
-                f"{reason}; putting traffic back failed too ({exc}); by hand: {by_hand}"
-            ) from None
-    raise error(f"{reason}; traffic is {'back' if changed else 'still'} at {start.describe()}")

@@ -91,9 +91,13 @@ class FakeServing:
             self.traffic_history.append(copy.deepcopy(updated["spec"].get("traffic")))
         return self.observe(updated)
 
-    def _stamp(self, resource: dict) -> None:
+    def next_version(self) -> str:
+        """The next ``resourceVersion``: one counter for every kind, as etcd's revision is."""
         self._version += 1
-        resource["metadata"]["resourceVersion"] = str(self._version)
+        return str(self._version)
+
+    def _stamp(self, resource: dict) -> None:
+        resource["metadata"]["resourceVersion"] = self.next_version()
 
     def _create_revision(self, service: str, name: str, spec: dict, ready_in: int) -> None:
         self.revisions[name] = {

@@ -12,7 +12,7 @@ import pytest
 from knative.plan import Traffic, parse_traffic
 from tests.rollout.fake_kn import kn_applied
 from tests.rollout.fake_knative_api import FakeKnative
-from tests.rollout.rollout_cli import DEPLOYED, TAGS, V1, V2, cli
+from tests.rollout.shared import DEPLOYED, TAGS, V1, V2, cli
 from tests.support.repo import REPO
 
 GATE = ["--probe-requests", "5"]
@@ -152,11 +152,11 @@ def test_a_conflict_in_the_middle_is_re_read_and_retried(deployed):
 
 def test_an_api_error_mid_shift_exits_2_and_says_where_traffic_is(deployed, capsys):
     fake, rollout = deployed
-    rollout.clock.on_sleep.append(lambda: fake.faults.append(("PATCH", 500)))
+    rollout.clock.on_sleep.append(lambda: fake.fail("PATCH", 500, times=3))
     assert rollout("shift", "--to", V2, *GATE) == 2
     err = capsys.readouterr().err
     assert "the API answered 500" in err
-    assert f"traffic stays at {V1} 90 %, {V2} 10 %" in err
+    assert f"the API holds {V1} 90 %, {V2} 10 % (read back)" in err
     assert _percents([fake.traffic()], V2) == [10]
 
 

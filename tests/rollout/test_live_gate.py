@@ -18,7 +18,7 @@ from knative.plan import parse_traffic
 from knative.report import ANNOTATION
 from loadtest.local_server import start_server, stop, wait_ready
 from tests.rollout.fake_knative_api import FakeKnative
-from tests.rollout.rollout_cli import V1, V2, cli, deployed_traffic
+from tests.rollout.shared import V1, V2, cli, deployed_traffic
 from tests.rollout.split_load import SplitLoad
 from tests.support.fake_clock import FakeClock
 from tests.support.faulty_models import constant_model, model_failing_on_unseen_inputs

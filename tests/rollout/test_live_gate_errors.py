@@ -8,7 +8,7 @@ import pytest
 
 from knative.report import ANNOTATION
 from tests.rollout.fake_prometheus import BUILD_INFO, FakePrometheus, vector
-from tests.rollout.rollout_cli import DEPLOYED, V1, V2
+from tests.rollout.shared import DEPLOYED, V1, V2
 
 GATES = ["--probe-requests", "5", "--min-requests", "1"]
 SCRAPED = vector(({"__name__": "house_price_model_info", "revision": V1}, 1.0))
