@@ -1,14 +1,20 @@
 #!/usr/bin/env bash
-# Undo install-knative.sh and the deploys: delete the predictor, Kourier (which releases the AWS
-# load balancer) and Knative Serving. Safe to run again: what is gone already is skipped. The
+# Undo install-knative.sh, install-prometheus.sh and the deploys: delete the predictor, Prometheus,
+# Kourier (which releases the AWS load balancer) and Knative Serving. Safe to run again: what is
+# gone already is skipped. The chart's CRDs (monitoring.coreos.com) stay, as Helm leaves them. The
 # cluster itself goes after this: eksctl delete cluster -f cluster/eks-cluster.yaml --wait
 set -euo pipefail
 # shellcheck source=lib.sh source-path=SCRIPTDIR
 source "$(dirname "$0")/lib.sh"
-preflight
+preflight kubectl eksctl kn
 
 echo "== The predictor (namespace house-price)"
 kubectl delete namespace house-price --ignore-not-found --wait
+echo "== Prometheus (namespace monitoring), if cluster/install-prometheus.sh installed it"
+if command -v helm >/dev/null && helm status kube-prometheus-stack -n monitoring >/dev/null 2>&1; then
+  helm uninstall kube-prometheus-stack --namespace monitoring --wait
+fi
+kubectl delete namespace monitoring --ignore-not-found --wait
 echo "== Kourier and its load balancer"
 kubectl delete -f "$KOURIER_RELEASE/kourier.yaml" --ignore-not-found --wait
 echo "== Knative Serving ${KNATIVE_VERSION}"

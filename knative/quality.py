@@ -12,7 +12,7 @@ from pathlib import Path
 from knative.errors import RolloutError
 from knative.gate import PROBE_ROWS
 from knative.predictions import NoPredictions, predict
-from knative.reference import SANITY_ROWS, Feature, Reference, load
+from knative.reference import SANITY_ROWS, Reference, load
 from knative.report import Check, GateRun, percent
 
 MIN_SPREAD = 0.1  # the predictions' standard deviation must reach 10 % of the labels'
@@ -136,23 +136,22 @@ def feature_check(reference: Reference, moved: list[float]) -> Check:
     the feature's low, then at its high.
     """
     count = min(SANITY_ROWS, len(reference.rows))
-    changed, wrong = {}, []
+    changed = {}
     for index, feature in enumerate(reference.features):
         low, high = moved[2 * index * count :][:count], moved[(2 * index + 1) * count :][:count]
         changed[feature.name] = sum(
             abs(a - b) > FEATURE_EFFECT for a, b in zip(low, high, strict=True)
         )
-        if bool(changed[feature.name]) != feature.used:
-            wrong.append(_claim(feature, changed[feature.name], count))
+    ignored = [f.name for f in reference.features if f.used and not changed[f.name]]
+    hidden = [f.name for f in reference.features if not f.used and changed[f.name]]
+    wrong = [
+        f"the card says it uses {', '.join(ignored)}, yet moving them changes no prediction",
+        f"the card says it ignores {', '.join(hidden)}, yet moving them changes predictions",
+    ]
+    wrong = [claim for claim, names in zip(wrong, (ignored, hidden), strict=True) if names]
     shown = ", ".join(
         f"{f.name}{'' if f.used else ' (unused)'} {changed[f.name]}" for f in reference.features
     )
     verdict = "FAILED: " + "; ".join(wrong) if wrong else "ok"
     line = f"features move predictions (rows changed of {count}): {shown} {verdict}"
     return Check("features", not wrong, line, {"rows": count, "changed": changed})
-
-
-def _claim(feature: Feature, changed: int, count: int) -> str:
-    if feature.used:
-        return f"{feature.name} is used, says the card, yet moving it changes no prediction"
-    return f"{feature.name} is unused, says the card, yet moving it changes {changed}/{count}"

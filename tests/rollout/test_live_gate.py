@@ -129,7 +129,7 @@ def test_a_candidate_that_answers_a_constant_fails_the_quality_gate(rollout_of, 
     err = capsys.readouterr().err
     assert err.startswith("quality gate failed before step 1: RMSE 8.")
     assert "predictions vary: std 0.00 over 102 rows" in err
-    assert "CHAS is used, says the card, yet moving it changes no prediction" in err
+    assert "the card says it uses CHAS, RM, TAX, PTRATIO, B, LSTAT, yet moving them" in err
     assert f"traffic is still at {V1} 100 %" in err
     assert json.loads(fake.annotation(ANNOTATION))["verdict"] == "failed"
 

@@ -89,7 +89,7 @@ def test_image_is_tagged_with_the_git_sha_and_the_revision_named_by_the_model(co
         if isinstance(s, dict) and "run" in s
     )
     assert ':${CIRCLE_SHA1}"' in deploy and f"--model-version {version}" in deploy
-    assert entries["shift"][1]["command"] == f"shift --to house-price-v{version}"
+    assert entries["shift"][1]["command"].startswith(f"shift --to house-price-v{version} ")
 
 
 def test_default_model_version_exists_in_model_data(config):
@@ -114,3 +114,18 @@ def test_readme_lists_every_variable_the_pipeline_reads(config):
     assert {"AWS_ROLE_ARN", "AWS_DEFAULT_REGION", "ECR_REPOSITORY"} <= needed
     readme = (CIRCLECI_CONFIG.parent / "README.md").read_text()
     assert [v for v in sorted(needed) if f"`{v}`" not in readme] == []
+
+
+def test_shift_and_promote_gate_on_the_clusters_prometheus_and_keep_their_reports(config, entries):
+    install = (REPO / "cluster" / "install-prometheus.sh").read_text()
+    release = re.search(r"helm upgrade --install (\S+) ", install)[1]
+    rollout = config["jobs"]["rollout"]["steps"]
+    (forward,) = [s for s in rollout if isinstance(s, dict) and "when" in s]
+    command = forward["when"]["steps"][0]["run"]["command"]
+    assert f"--namespace monitoring svc/{release}-prometheus 9090:9090" in command
+    for name in ("shift", "promote"):
+        params = entries[name][1]
+        assert params["prometheus"] is True
+        assert params["command"].endswith("--prometheus-url http://127.0.0.1:9090")
+    assert "prometheus" not in entries["rollback"][1]  # a rollback never waits for Prometheus
+    assert {"store_artifacts": {"path": "reports", "destination": "rollout"}} in rollout
