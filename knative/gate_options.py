@@ -12,6 +12,8 @@ from knative.plan import parse_duration
 from knative.quality import QualityLimits
 from knative.reference import MODEL_DATA
 
+REPORT = "reports/rollout-{command}.json"
+
 
 def checked(parse, low=None, high=None):
     """An argparse ``type`` from a parser, with an optional inclusive range (NaN is outside)."""
@@ -41,12 +43,13 @@ def gate_options() -> argparse.ArgumentParser:
     gated = argparse.ArgumentParser(add_help=False)
     url, ratio, number = checked(http_url), checked(float, 0, 1), checked(float, 0)
     duration = checked(parse_duration)
+    gated.add_argument("--interval", type=duration, default="30s", help="each step's hold")
+    gated.add_argument("--report", default=REPORT, help="the run's JSON report")
     probes = gated.add_argument_group("probes, before each step")
     probes.add_argument("--probe-url", type=url, help="probe here instead of the tag URL")
     probes.add_argument("--probe-requests", type=checked(int, 1), default=50, help="predictions")
     probes.add_argument("--max-error-ratio", type=ratio, default=0.01, help="also live traffic's")
     probes.add_argument("--max-p99-ms", type=number, default=500.0, help="also live traffic's")
-    probes.add_argument("--interval", type=duration, default="30s", help="time each step carries")
     quality = gated.add_argument_group("quality, before any traffic moves")
     quality.add_argument("--incumbent-url", type=url, help="instead of the incumbent's tag URL")
     quality.add_argument("--model-data", type=Path, default=MODEL_DATA, help="cards and rows")
@@ -61,7 +64,6 @@ def gate_options() -> argparse.ArgumentParser:
     live.add_argument("--no-data-timeout", type=duration, default="300s", help="longest wait")
     live.add_argument("--error-ratio-margin", type=ratio, default=0.005, help="vs incumbent")
     live.add_argument("--latency-tolerance", type=number, default=0.5, help="p99 vs incumbent")
-    gated.add_argument("--report", type=Path, help="JSON report (default reports/rollout-CMD.json)")
     return gated
 
 
@@ -87,5 +89,5 @@ def gate_settings(args: argparse.Namespace) -> GateSettings:
             max_p99_ms=args.max_p99_ms,
             latency_tolerance=args.latency_tolerance,
         ),
-        report=args.report,
+        report=Path(args.report.replace("{command}", args.command)),
     )

@@ -28,7 +28,7 @@ class GateSettings:
     quality: QualityLimits = field(default_factory=QualityLimits)
     prometheus_url: str | None = None  # no live gate without it
     live: LiveLimits = field(default_factory=LiveLimits)
-    report: Path | None = None  # else reports/rollout-<command>.json
+    report: Path = Path("reports/rollout.json")
 
 
 class Gates:

@@ -44,7 +44,10 @@ def quality_gate(urls: dict[str, str], candidate: str, incumbent: str, model_dat
         return GateRun("quality", None, checks, sent[0], time.perf_counter() - started)
 
     try:
-        reference = load(model_data, ask(candidate, PROBE_ROWS).model_version or "(none)")
+        version = ask(candidate, PROBE_ROWS).model_version
+        if not version:
+            raise RolloutError(f"{candidate} names no model (X-Model-Version): no card to load")
+        reference = load(model_data, version)
         ours = ask(candidate, reference.rows).predictions
         moved = [row for f in reference.features for rows in reference.moved(f) for row in rows]
         moved_predictions = ask(candidate, moved).predictions

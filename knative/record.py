@@ -11,15 +11,17 @@ from knative.plan import Traffic
 from knative.report import ANNOTATION, Report
 from knative.steps import traffic_of
 
-REPORTS = Path("reports")
-
 
 @contextmanager
-def recorded(ctx, gates, command: str, start: Traffic, path: Path | None):
-    """Record the gates run inside the block in a ``Report``, then write and show it."""
-    path = path or REPORTS / f"rollout-{command}.json"
+def recorded(ctx, gates, command: str, start: Traffic, path: Path):
+    """Record the gates run inside the block in a ``Report`` written at ``path``; show it."""
     report = Report(command, ctx.service.name, gates.candidate, dict(start.percents))
     report.incumbent, gates.report = gates.incumbent, report
+    try:
+        report.write(path)  # verdict "running": a run that cannot keep its record does not start
+    except OSError as exc:
+        failed = f"cannot write the report {path}: {exc.strerror}; nothing was changed"
+        raise RolloutError(failed) from None
     try:
         yield report
     except GateFailed as exc:
@@ -37,7 +39,10 @@ def recorded(ctx, gates, command: str, start: Traffic, path: Path | None):
     else:
         _finish(ctx, report, "passed", None)
     finally:
-        report.write(path)
+        try:
+            report.write(path)
+        except OSError as exc:
+            print(f"warning: the report {path} was not written: {exc.strerror}", file=sys.stderr)
         print(report.table())
         print(f"report: {path}")
         if report.verdict not in ("interrupted", "superseded"):

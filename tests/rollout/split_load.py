@@ -18,8 +18,9 @@ from tests.support.repo import MODEL_DATA
 
 
 class SplitLoad:
-    def __init__(self, fake, urls: dict[str, str], rate: float = 100, limit: int = 3000):
-        self.fake, self.urls, self.rate, self.limit = fake, urls, rate, limit
+    def __init__(self, fake, urls: dict[str, str], rate=100.0, limit=3000, delay=0.0):
+        """``rate`` requests a second at most, ``limit`` in all, the first after ``delay`` s."""
+        self.fake, self.urls, self.rate, self.limit, self.delay = fake, urls, rate, limit, delay
         self.answers: Counter = Counter()  # (revision, status) -> count
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
@@ -39,6 +40,8 @@ class SplitLoad:
 
     def _run(self) -> None:
         rng, credit = np.random.default_rng(11), Counter()
+        if self._stop.wait(self.delay):
+            return
         with requests.Session() as session:
             for _ in range(self.limit):
                 if self._stop.wait(1 / self.rate):

@@ -346,3 +346,13 @@ def test_a_dry_run_describes_the_gates_and_records_nothing(deployed, capsys):
     assert "gate quality, before any traffic moves: reference rows from" in out
     assert "gate live: off (--prometheus-url turns it on)" in out
     assert not Path("reports").exists() and fake.annotation("house-price/last-rollout") is None
+
+
+def test_a_report_that_cannot_be_written_stops_the_run_before_anything_moves(deployed, capsys):
+    fake, rollout = deployed
+    Path("taken").write_text("a file, not a folder")
+    assert rollout("shift", "--to", V2, "--report", "taken/shift.json", *GATE) == 2
+    assert "cannot write the report taken/shift.json: File exists; nothing was changed" in (
+        capsys.readouterr().err
+    )
+    assert fake.spec_patches() == []

@@ -8,7 +8,6 @@ the fixtures that started them.
 
 import json
 import shutil
-import threading
 import time
 from contextlib import contextmanager
 
@@ -174,13 +173,9 @@ def test_with_wait_the_gate_gives_up_after_the_no_data_timeout(rollout_of, capsy
 
 def test_with_wait_the_gate_waits_for_traffic_that_comes_late(rollout_of, servers, capsys):
     with rollout_of(V2) as (fake, rollout):
-        late = threading.Timer(2.5, load(fake, servers, V2).__enter__)  # after the first window
-        late.start()
-        try:
+        late = SplitLoad(fake, {V1: servers[V1], V2: servers[V2]}, delay=2.5)  # after a window
+        with late:
             assert rollout("shift", "--to", V2, "--steps", "50", "--no-data-timeout", "10s") == 0
-        finally:
-            late.join()
-            late.function.__self__.__exit__()
     out = capsys.readouterr().out
     assert "FAILED: not enough data; waiting 2 s more" in out
     assert percents(fake, V2) == 50
