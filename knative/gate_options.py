@@ -13,6 +13,7 @@ from knative.quality import QualityLimits
 from knative.reference import MODEL_DATA
 
 REPORT = "reports/rollout-{command}.json"
+MIN_WINDOW = 2.0  # seconds: Prometheus needs two scrapes in a window to see a rate
 
 
 def checked(parse, low=None, high=None):
@@ -68,6 +69,11 @@ def gate_options() -> argparse.ArgumentParser:
 
 
 def gate_settings(args: argparse.Namespace) -> GateSettings:
+    if args.prometheus_url and args.interval < MIN_WINDOW:
+        raise RolloutError(
+            f"--interval {args.interval:g} s is too short a window of live traffic for "
+            f"--prometheus-url: at least {MIN_WINDOW:g} s (several scrape intervals)"
+        )
     return GateSettings(
         probes=Thresholds(args.probe_requests, args.max_error_ratio, args.max_p99_ms),
         probe_url=args.probe_url,

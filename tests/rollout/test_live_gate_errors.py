@@ -72,3 +72,11 @@ def test_prometheus_failing_after_a_step_puts_traffic_back_and_exits_2(deployed,
     assert "answered error (HTTP 400)" in err and "bad_data: parse error" in err
     assert f"traffic is back at {V1} 100 %" in err
     assert json.loads(fake.annotation(ANNOTATION))["traffic"] == {V1: 100, V2: 0}
+
+
+def test_a_live_gate_needs_a_window_of_some_seconds(deployed, capsys):
+    fake, rollout = deployed
+    url = "http://127.0.0.1:9"
+    assert rollout("shift", "--to", V2, "--prometheus-url", url, "--interval", "1s") == 2
+    assert "--interval 1 s is too short a window of live traffic" in capsys.readouterr().err
+    assert fake.spec_patches() == []
