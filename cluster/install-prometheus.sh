@@ -16,8 +16,8 @@ helm upgrade --install kube-prometheus-stack prometheus-community/kube-prometheu
   --version "$PROMETHEUS_CHART_VERSION" --namespace monitoring --create-namespace \
   --values "$CLUSTER_DIR/prometheus-values.yaml" --wait --timeout 10m
 
-echo "== Scrape the predictor's pods (PodMonitor house-price)"
-kubectl apply -f "$CLUSTER_DIR/predictor-podmonitor.yaml"
+echo "== Scrape the predictor's pods (PodMonitor house-price); let CI port-forward to Prometheus"
+kubectl apply -f "$CLUSTER_DIR/predictor-podmonitor.yaml" -f "$CLUSTER_DIR/ci-rbac-prometheus.yaml"
 kubectl rollout status statefulset/prometheus-kube-prometheus-stack-prometheus \
   --namespace monitoring "$WAIT"
 echo "== Prometheus is ready; the rollout tool reaches it through:"

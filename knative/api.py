@@ -76,18 +76,8 @@ class KnativeService:
         for _ in range(CONFLICT_RETRIES):
             check(service)
             sent = change(service)
-            body = {"metadata": {"resourceVersion": service["metadata"]["resourceVersion"]}}
             try:
-                patched = self.calls(
-                    "patch service",
-                    self._api.patch_namespaced_custom_object,
-                    *self._where("services"),
-                    self.name,
-                    body | {"spec": sent},
-                    _content_type=MERGE_PATCH,
-                    field_manager=self.manager,
-                    none_on=409,
-                )
+                patched = self._patch("patch service", service, {"spec": sent})
             except RolloutError as exc:
                 service = self._read_back(exc)
                 if not _holds(service["spec"], sent):
@@ -105,20 +95,41 @@ class KnativeService:
         """Set one annotation (metadata only: no new generation, no new revision); a 409 is
         re-read and tried again, as for a traffic write."""
         for _ in range(CONFLICT_RETRIES):
-            version = self.get()["metadata"]["resourceVersion"]
-            patched = self.calls(
-                "annotate service",
-                self._api.patch_namespaced_custom_object,
-                *self._where("services"),
-                self.name,
-                {"metadata": {"resourceVersion": version, "annotations": {key: value}}},
-                _content_type=MERGE_PATCH,
-                field_manager=self.manager,
-                none_on=409,
-            )
+            body = {"metadata": {"annotations": {key: value}}}
+            patched = self._patch("annotate service", self.get(), body)
             if patched is not None:
                 return patched
         raise RolloutError(f"service {self.name} kept changing ({CONFLICT_RETRIES} conflicts)")
+
+    def judge(self, change: Callable[[dict], dict]) -> dict:
+        """What the API server and Knative's admission webhook make of ``update(change)``.
+
+        The patch goes with ``dryRun=All``: judged in full and answered with the Service it
+        would make, but nothing is stored. A rejection raises with their message.
+        """
+        for _ in range(CONFLICT_RETRIES):
+            service = self.get()
+            doing = "check the patch with the API server (dry run)"
+            judged = self._patch(doing, service, {"spec": change(service)}, dry_run="All")
+            if judged is not None:
+                return judged
+        raise RolloutError(f"service {self.name} kept changing ({CONFLICT_RETRIES} conflicts)")
+
+    def _patch(self, doing: str, service: dict, body: dict, **options) -> dict | None:
+        """One merge patch of ``body`` onto ``service`` as read, with its resourceVersion; None
+        on a conflict (409)."""
+        version = {"resourceVersion": service["metadata"]["resourceVersion"]}
+        return self.calls(
+            doing,
+            self._api.patch_namespaced_custom_object,
+            *self._where("services"),
+            self.name,
+            body | {"metadata": body.get("metadata", {}) | version},
+            _content_type=MERGE_PATCH,
+            field_manager=self.manager,
+            none_on=409,
+            **options,
+        )
 
     def _read_back(self, failure: RolloutError) -> dict:
         """The Service read again after a write that failed or met a conflict."""

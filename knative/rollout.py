@@ -59,7 +59,13 @@ def parser() -> argparse.ArgumentParser:
     status.add_argument("-o", "--output", choices=["text", "json"], default="text", help="format")
     new = command("deploy", "new revision at 0 %% green", waits)
     new.add_argument("--image", required=True, help="container image of the new revision")
-    new.add_argument("--model-version", required=True, metavar="V", help="revision house-price-vV")
+    new.add_argument("--model-version", required=True, metavar="V", help="serve model-vV.onnx")
+    new.add_argument(
+        "--release",
+        required=True,
+        metavar="R",
+        help="e.g. the short git sha; names the revision <service>-vV-R",
+    )
     step = command("shift", "gated traffic steps", waits, gated)
     step.add_argument("--to", required=True, metavar="REVISION", help="the candidate revision")
     step.add_argument(
@@ -82,7 +88,7 @@ def _dispatch(ctx: Context, args: argparse.Namespace) -> int:
         print(render(report(ctx.service), args.output))
         return 0
     if args.command == "deploy":
-        return deploy(ctx, args.image, args.model_version)
+        return deploy(ctx, args.image, args.model_version, args.release)
     if args.command == "rollback":
         return rollback(ctx)
     settings = gate_settings(args)

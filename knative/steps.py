@@ -58,16 +58,27 @@ def show_plan(ctx: Context, before: list[dict] | None, after: Traffic, extra=())
     print(f"  kn: {kn_update(ctx.service.name, ctx.service.namespace, before, after, extra)}")
 
 
-def apply(ctx: Context, plan: Callable[[dict], Traffic], template=None) -> dict:
-    """One patch of the whole traffic list (and template), planned on the freshly read Service
-    once the guard has passed it; a failed write says what the API holds, read back."""
+def _change(plan: Callable[[dict], Traffic], template=None) -> Callable[[dict], dict]:
+    """What to send as ``spec``: the whole traffic list (and template), planned on a fresh read."""
 
     def change(service: dict) -> dict:
         spec = {"traffic": to_targets(plan(service))}
         return spec | ({"template": template(service)} if template else {})
 
+    return change
+
+
+def judge(ctx: Context, plan: Callable[[dict], Traffic], template=None) -> dict:
+    """What ``apply`` would write, as the API server and Knative's webhook judge it (server-side
+    dry run, nothing stored); a rejection raises with their message."""
+    return ctx.service.judge(_change(plan, template))
+
+
+def apply(ctx: Context, plan: Callable[[dict], Traffic], template=None) -> dict:
+    """One patch of the whole traffic list (and template), planned on the freshly read Service
+    once the guard has passed it; a failed write says what the API holds, read back."""
     try:
-        written = ctx.service.update(change, ctx.guard.check)
+        written = ctx.service.update(_change(plan, template), ctx.guard.check)
     except WriteFailed as exc:
         if exc.found is None:
             raise WriteFailed(f"{exc}; what the API holds is unknown: see `status`", None) from None

@@ -5,8 +5,9 @@ It serves what the rollout tool uses: GET and PATCH of ``services.serving.knativ
 ``fake_knative_serving``, and ``leases.coordination.k8s.io`` (``fake_leases``). Like the API
 server it answers 409 to a stale ``resourceVersion``, 415 to a patch that is not a JSON merge
 patch, errors as ``Status`` objects, and records in ``metadata.managedFields`` which field
-manager last wrote which part of a Service's spec, and when. Faults can be injected for the
-next request of a method (``fail``): an HTTP status, a reset connection, a write that applies
+manager last wrote which part of a Service's spec, and when. A PATCH with ``?dryRun=All`` is
+judged in full (conflict, webhook) and answered, but changes nothing. Faults can be injected for
+the next request of a method (``fail``): an HTTP status, a reset connection, a write that applies
 but whose answer is lost, an answer slower than the client waits; and concurrent writers.
 """
 
@@ -26,6 +27,7 @@ from tests.rollout.fake_knative_webhook import ApiError
 from tests.rollout.fake_leases import FakeLeases
 from tests.support.loopback_server import JsonHandler, serving
 
+DRY_RUN = "?dryRun=All"
 PATH = re.compile(
     r"/apis/(?P<group>serving\.knative\.dev|coordination\.k8s\.io)/v1/namespaces/"
     r"(?P<namespace>[^/]+)/(?P<plural>services|revisions|leases)(?:/(?P<name>[^/]+))?"
@@ -39,8 +41,8 @@ class FakeKnative(FakeServing):
     def __init__(self, namespace: str = "house-price"):
         super().__init__(namespace)
         self.leases = FakeLeases(namespace, self.next_version)
-        self.requests: list[tuple[str, str]] = []  # (method, path) of every request
-        self.patch_bodies: list[dict] = []  # every PATCH of the Service this fake took
+        self.requests: list[tuple[str, str]] = []  # (method, path[?dryRun=All]) of each request
+        self.patch_bodies: list[dict] = []  # every PATCH of the Service this fake took (not dry)
         self.faults: list[tuple[str, int | str, str]] = []  # see ``fail``
         self.slow_seconds = 2.0  # how late a "slow" answer comes
         self.before_patch: list = []  # callables, one run as each PATCH of a Service arrives
@@ -56,10 +58,15 @@ class FakeKnative(FakeServing):
         self.faults += [(method, fault, on)] * times
 
     def patches(self) -> list[str]:
-        """The paths of every PATCH of a Service."""
+        """The paths of every PATCH of a Service that could change it (no dry runs)."""
         return [
-            path for method, path in self.requests if method == "PATCH" and "/services/" in path
+            path
+            for method, path in self.requests
+            if method == "PATCH" and "/services/" in path and not path.endswith(DRY_RUN)
         ]
+
+    def dry_runs(self) -> list[str]:
+        return [path for method, path in self.requests if path.endswith(DRY_RUN)]
 
     def write_concurrently(self, traffic: list[dict], manager: str = "kn", name="house-price"):
         """Someone else writes the Service's ``spec.traffic``, as kn or kubectl would."""
@@ -117,6 +124,9 @@ class FakeKnative(FakeServing):
             if not match or match["namespace"] != self.namespace:
                 raise ApiError(404, "NotFound", f"the server could not find {path}")
             plural, name = match["plural"], match["name"]
+            dry_run = query.get("dryRun")
+            if dry_run not in (None, ["All"]):
+                raise ApiError(400, "BadRequest", f"Unsupported value: {dry_run[0]!r}: dryRun")
             if plural == "leases":
                 return self.leases.handle(method, name, content_type, body)
             if method == "GET" and plural == "revisions" and name is None:
@@ -128,9 +138,8 @@ class FakeKnative(FakeServing):
                 return copy.deepcopy(self.observe(self._find(self.services, plural, name)))
             if method == "PATCH" and plural == "services" and name:
                 manager = query.get("fieldManager", ["unnamed"])[0]
-                return self._patch(
-                    self._find(self.services, plural, name), content_type, body, manager
-                )
+                service = self._find(self.services, plural, name)
+                return self._patch(service, content_type, body, manager, bool(dry_run))
             raise ApiError(405, "MethodNotAllowed", f"{method} is not served on {path}")
 
     def _find(self, store: dict, plural: str, name: str) -> dict:
@@ -138,8 +147,8 @@ class FakeKnative(FakeServing):
             raise ApiError(404, "NotFound", f'{plural}.serving.knative.dev "{name}" not found')
         return store[name]
 
-    def _patch(self, service: dict, content_type: str, body: bytes, manager: str) -> dict:
-        if self.before_patch:
+    def _patch(self, service: dict, content_type: str, body: bytes, manager: str, dry_run: bool):
+        if self.before_patch and not dry_run:
             self.before_patch.pop(0)()
         if content_type != "application/merge-patch+json":
             raise ApiError(415, "UnsupportedMediaType", f"{content_type} is not supported")
@@ -153,17 +162,18 @@ class FakeKnative(FakeServing):
                 f'Operation cannot be fulfilled on services.serving.knative.dev "{name}": '
                 "the object has been modified; please apply your changes to the latest version",
             )
-        written = self._write(service, patch, manager)
-        self.patch_bodies.append(patch)
+        written = self._write(service, patch, manager, dry_run)
+        if not dry_run:
+            self.patch_bodies.append(patch)
         return copy.deepcopy(written)
 
-    def _write(self, service: dict, patch: dict, manager: str) -> dict:
+    def _write(self, service: dict, patch: dict, manager: str, dry_run: bool = False) -> dict:
         """Merge ``patch`` in; ``manager`` now owns the parts of the spec it set."""
         updated = merge_patch(service, patch)
         updated["metadata"]["managedFields"] = managed_fields(
             service["metadata"].get("managedFields") or [], manager, patch.get("spec") or {}
         )
-        return self.update(service["metadata"]["name"], updated)
+        return self.update(service["metadata"]["name"], updated, dry_run)
 
 
 def _handler(fake: FakeKnative):
@@ -171,7 +181,8 @@ def _handler(fake: FakeKnative):
         def _serve(self):
             parts = urlsplit(self.path)
             content_type = (self.headers.get("Content-Type") or "").split(";")[0]
-            fault = fake.arrived(self.command, parts.path)
+            dry_run = "dryRun" in parse_qs(parts.query)
+            fault = fake.arrived(self.command, parts.path + (DRY_RUN if dry_run else ""))
             if fault == "reset":
                 return self.reset()
             try:

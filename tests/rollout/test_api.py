@@ -1,5 +1,7 @@
 """The kubernetes client calls, against the fake Knative API over HTTP on 127.0.0.1."""
 
+import copy
+
 import pytest
 from kubernetes import client
 from kubernetes.client.exceptions import ApiException
@@ -61,7 +63,8 @@ def test_other_api_errors_stop_at_once_with_traffic_unchanged(knative, service, 
 
 
 def test_traffic_knative_rejects_is_reported_with_its_reason(knative, service, unchecked):
-    with pytest.raises(RolloutError, match="422 .*Traffic targets sum to 90, want 100"):
+    denied = "400 Bad Request: admission webhook .* denied the request: validation failed: "
+    with pytest.raises(RolloutError, match=denied + "spec.traffic: Traffic targets sum to 90"):
         service.update(lambda fresh: {"traffic": [{"revisionName": V1, "percent": 90}]}, unchecked)
 
 
@@ -78,12 +81,104 @@ def test_traffic_knative_rejects_is_reported_with_its_reason(knative, service, u
             'Multiple definitions for "x"',
         ),
         ({"template": {"metadata": {"name": "other-v3"}}}, 'must have prefix "house-price-"'),
-        ({"template": {"spec": {"containerConcurrency": 1}}}, "without a name change"),
+        (
+            {
+                "template": {
+                    "metadata": {"annotations": {"autoscaling.knative.dev/max-scale": "99"}}
+                }
+            },
+            "max-scale: 99 must be 1..12",  # our cluster's max-scale-limit
+        ),
     ],
 )
 def test_the_fake_denies_what_knative_denies(knative, service, spec, message, unchecked):
-    with pytest.raises(RolloutError, match=f"422 .*{message}"):
+    with pytest.raises(RolloutError, match=f"400 Bad Request: admission webhook .*{message}"):
         service.update(lambda fresh: spec, unchecked)
+    assert knative.traffic_history == []
+
+
+def test_a_template_change_under_the_same_revision_name_is_denied_in_knatives_words(
+    knative, service, unchecked
+):
+    def new_image(fresh):
+        containers = fresh["spec"]["template"]["spec"]["containers"]
+        containers[0]["image"] = "registry.example.com/house-price:2.0"
+        return {"template": {"spec": {"containers": containers}}}
+
+    with pytest.raises(RolloutError) as denied:
+        service.update(new_image, unchecked)
+    message = str(denied.value)
+    assert "400 Bad Request" in message
+    assert (
+        "validation failed: Saw the following changes without a name change (-old +new): "
+        "spec.template.metadata.name\n" in message
+    )
+    changed = [line.split() for line in message.splitlines() if line[:1] in "-+"]
+    assert changed == [
+        ["-", '"image":', '"registry.example.com/house-price:1.0",'],
+        ["+", '"image":', '"registry.example.com/house-price:2.0",'],
+    ]
+    assert list(knative.revisions) == [V1, V2] and knative.traffic_history == []
+
+
+def test_an_earlier_revisions_name_with_another_template_is_taken(knative, service, unchecked):
+    """Knative's controller, not its webhook, refuses this one: the Service stops being Ready."""
+    before = knative.observe(knative.services["house-price"])["status"]["traffic"]
+
+    def back_to_v1_with_a_new_image(fresh):
+        template = fresh["spec"]["template"]
+        template["spec"]["containers"][0]["image"] = "registry.example.com/house-price:2.0"
+        return {"template": template | {"metadata": {"name": V1}}}
+
+    updated = service.update(back_to_v1_with_a_new_image, unchecked)
+    (condition,) = updated["status"]["conditions"]
+    assert (condition["status"], condition["reason"]) == ("False", "RevisionNameTaken")
+    assert condition["message"] == (
+        f'The revision name "{V1}" is taken by a conflicting Revision, '
+        "so traffic will not be migrated"
+    )
+    assert updated["status"]["traffic"] == before
+    assert knative.revisions[V1]["spec"]["containers"][0]["image"].endswith(":1.0")
+
+
+def test_a_dry_run_is_judged_and_answered_but_changes_nothing(knative, service):
+    before = copy.deepcopy(knative.services["house-price"])
+    spec = {"template": {"metadata": {"name": "house-price-v3"}}, "traffic": SPLIT}
+    answer = service.judge(lambda fresh: spec)
+    assert answer["spec"]["template"]["metadata"]["name"] == "house-price-v3"
+    assert answer["metadata"]["generation"] == before["metadata"]["generation"] + 1
+    assert knative.services["house-price"] == before
+    assert "house-price-v3" not in knative.revisions and knative.traffic_history == []
+    assert knative.dry_runs() and knative.patches() == []
+    with pytest.raises(RolloutError, match="could not check the patch .* Traffic targets sum"):
+        service.judge(lambda fresh: {"traffic": [{"revisionName": V1, "percent": 1}]})
+
+
+def test_a_dry_run_of_a_stale_version_is_re_read_and_judged_again(knative, service):
+    seen = []
+
+    def change(fresh):
+        if not seen:
+            knative.edit_concurrently()  # between this read and the dry run
+        seen.append(fresh)
+        return {"traffic": SPLIT}
+
+    service.judge(change)
+    assert len(knative.dry_runs()) == 2 and knative.patches() == []
+    assert "someone/else" in seen[1]["metadata"]["annotations"]
+
+
+def test_an_unknown_dry_run_value_is_a_bad_request(knative, tmp_path):
+    with connect(knative.kubeconfig(tmp_path / "kubeconfig"), None) as api_client:
+        objects = client.CustomObjectsApi(api_client)
+        with pytest.raises(ApiException) as refused:
+            objects.patch_namespaced_custom_object(
+                *("serving.knative.dev", "v1", "house-price", "services", "house-price"),
+                {"spec": {"traffic": SPLIT}},
+                dry_run="Some",
+                _content_type="application/merge-patch+json",
+            )
+    assert refused.value.status == 400 and "Unsupported value" in refused.value.body
     assert knative.traffic_history == []
 
 
