@@ -14,14 +14,24 @@ ETHICS = (
     "MEDV = 50, and from one city."
 )
 LIBRARIES = ("scikit-learn", "numpy", "skl2onnx", "onnx", "onnxruntime")
+# What each feature means and its unit, for the card (the try-it page labels its form with them).
+FEATURE_TEXT = {
+    "CHAS": ("bounds the Charles River", "1 = yes, 0 = no"),
+    "RM": ("average rooms per dwelling", "rooms"),
+    "TAX": ("property-tax rate", "USD per USD 10,000"),
+    "PTRATIO": ("pupil-teacher ratio", "pupils per teacher"),
+    "B": ("1000(Bk - 0.63)^2, Bk the share of Black residents (see ethics)", "index"),
+    "LSTAT": ("lower-status population", "%"),
+}
 
 
 def sha256_of(path):
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
-def model_card(name, spec, pipeline, split, metrics, files):
-    """The card of one version; ``files`` holds the paths of its artifacts and of the data."""
+def model_card(name, spec, pipeline, split, metrics, files, example):
+    """The card of one version; ``files`` holds the paths of its artifacts and of the data,
+    ``example`` a real row with its real price."""
     x_train = split.x_train
     return {
         "name": "house-price",
@@ -30,13 +40,20 @@ def model_card(name, spec, pipeline, split, metrics, files):
         "features": [
             {
                 "name": feature,
+                "description": FEATURE_TEXT[feature][0],
+                "unit": FEATURE_TEXT[feature][1],
                 "min": float(x_train[:, i].min()),
                 "max": float(x_train[:, i].max()),
                 "used": feature in spec["features_used"],
             }
             for i, feature in enumerate(split.features)
         ],
-        "target": {"name": split.target, "unit": "median home value in USD 1000s"},
+        "target": {
+            "name": split.target,
+            "unit": "median home value in USD 1000s",
+            "usd_per_unit": 1000,
+        },
+        "example": example,
         "metrics": {
             "split": split.description,
             # The labelled held-out rows these metrics come from: anyone (and the rollout gate)

@@ -27,6 +27,7 @@ DATA_DIR = Path(__file__).resolve().parent.parent / "model_data"
 # The API's features, in order: the keys of the sample row (the first row of the data set).
 FEATURES = list(json.loads((DATA_DIR / "sample-row.json").read_text()))
 TARGET = "MEDV"
+EXAMPLE_ROW = 0  # a real request, with its real price: the sample row is this row
 SEED = 42
 TEST_SIZE = 0.2
 REFERENCE_ROWS = "reference-rows.csv"
@@ -121,7 +122,13 @@ def onnx_predictions(onnx_bytes, features):
     return session.run(None, {session.get_inputs()[0].name: features})[0].ravel()
 
 
-def train_version(name, spec, split, out_dir):
+def example(features, target):
+    """A real row of the data set, its features as a request takes them, and its real price."""
+    row = dict(zip(FEATURES, map(float, features[EXAMPLE_ROW]), strict=True))
+    return {"row": EXAMPLE_ROW, "features": row, TARGET: float(target[EXAMPLE_ROW])}
+
+
+def train_version(name, spec, split, the_example, out_dir):
     """Fit one version, check its ONNX export on all rows, write its files; return its card."""
     (x_train, y_train), (x_test, y_test) = _arrays(split.train), _arrays(split.test)
     pipeline = build_pipeline(spec).fit(x_train, y_train)
@@ -149,15 +156,15 @@ def train_version(name, spec, split, out_dir):
         "onnx_diff": onnx_diff,
         "data": DATA_DIR / "housing.csv",
     }
-    card = model_card(name, spec, pipeline, split, metrics, files)
+    card = model_card(name, spec, pipeline, split, metrics, files, the_example)
     stem.with_suffix(".json").write_text(json.dumps(card, indent=2) + "\n")
     return card
 
 
 def main(out_dir=DATA_DIR):
     out_dir = Path(out_dir)
-    split = split_data()
+    split, the_example = split_data(), example(*load_data())
     write_reference_rows(split, out_dir / REFERENCE_ROWS)
     for name, spec in VERSIONS.items():
-        metrics = train_version(name, spec, split, out_dir)["metrics"]
+        metrics = train_version(name, spec, split, the_example, out_dir)["metrics"]
         print(f"{name}: R2={metrics['r2']:.4f} RMSE={metrics['rmse']:.3f} MAE={metrics['mae']:.3f}")

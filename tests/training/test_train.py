@@ -94,7 +94,12 @@ def test_card_describes_the_model():
     v1 = card(MODEL_DATA, "v1")
     assert [f["name"] for f in v1["features"]] == train.FEATURES
     assert all(f["min"] < f["max"] for f in v1["features"])
+    assert all(f["description"] and f["unit"] for f in v1["features"])
     assert v1["target"]["name"] == "MEDV" and "1000" in v1["target"]["unit"]
+    assert v1["target"]["usd_per_unit"] == 1000
+    features, target = train.load_data()
+    assert list(v1["example"]["features"].values()) == list(features[0])  # a real row
+    assert v1["example"]["MEDV"] == target[0]
     assert "Black residents" in v1["ethics"]
     assert set(v1["libraries"]) >= {"scikit-learn", "onnxruntime", "skl2onnx"}
 
