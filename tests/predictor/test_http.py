@@ -126,9 +126,13 @@ def samples(client) -> dict:
     }
 
 
-def requests_total(endpoint, status, revision="house-price-v1"):
-    labels = {"endpoint": endpoint, "revision": revision, "status": status}
-    return ("house_price_requests_total", tuple(sorted(labels.items())))
+def labelled(metric, **labels):
+    return metric, tuple(sorted(labels.items()))
+
+
+def requests_total(endpoint, status, kind="prediction", revision="house-price-v1"):
+    labels = {"endpoint": endpoint, "kind": kind, "revision": revision, "status": status}
+    return labelled("house_price_requests_total", **labels)
 
 
 def test_metrics_count_requests_rows_and_model(client, row):
@@ -138,19 +142,31 @@ def test_metrics_count_requests_rows_and_model(client, row):
     found = samples(client)
     assert found[requests_total("/predict", "200")] == 1
     assert found[requests_total("/predict", "400")] == 1
-    assert found[requests_total("unmatched", "404")] == 1
+    assert found[requests_total("unmatched", "404", kind="other")] == 1
     assert found[("house_price_rows_predicted_total", ())] == 3
-    latency = (("endpoint", "/predict"), ("revision", "house-price-v1"))
-    assert found[("house_price_request_duration_seconds_count", latency)] == 2
+    latency = {"endpoint": "/predict", "kind": "prediction", "revision": "house-price-v1"}
+    assert found[labelled("house_price_request_duration_seconds_count", **latency)] == 2
     info = {"name": "house-price", "revision": "house-price-v1", "version": "v1"}
-    assert found[("house_price_model_info", tuple(sorted(info.items())))] == 1
+    assert found[labelled("house_price_model_info", **info)] == 1
+
+
+def test_only_posts_to_prediction_endpoints_are_predictions(client, row):
+    """What the rollout tool's live gate counts: not health checks, scrapes or the page."""
+    post_json(client, "/predict", [row])
+    client.get("/", headers={"Accept": "application/json"})  # KServe V1 liveness, same path as /
+    client.get("/healthz")
+    found = samples(client)
+    assert found[requests_total("/predict", "200")] == 1
+    assert found[requests_total("/", "200")] == 0  # the CloudEvents endpoint, still unused
+    assert found[requests_total("/", "200", kind="other")] == 1
+    assert found[requests_total("/healthz", "200", kind="other")] == 1
 
 
 def test_prediction_endpoints_count_from_zero_so_a_first_error_shows_in_a_rate(client):
     found = samples(client)
     for endpoint in ("/predict", "/v1/models/house-price:predict", "/v2/models/house-price/infer"):
         assert found[requests_total(endpoint, "200")] == found[requests_total(endpoint, "500")] == 0
-    assert requests_total("/healthz", "200") not in found  # created by its first request only
+    assert requests_total("/healthz", "200", kind="other") not in found  # made by its first use
 
 
 def test_a_non_finite_prediction_is_the_models_500_not_a_null(tmp_path, row):

@@ -72,8 +72,8 @@ def test_without_incumbent_traffic_only_the_absolute_limits_apply():
 
 
 @pytest.mark.parametrize("name", ["requests", "errors", "p99"])
-def test_queries_select_the_two_revisions_and_the_prediction_endpoints_over_the_window(name):
+def test_queries_select_the_two_revisions_and_their_predictions_over_the_window(name):
     promql = queries([V2, V1], 30)[name]
     assert f'revision=~"{V2}|{V1}"' in promql and "[30s]" in promql
-    assert 'endpoint=~"/predict|/v1/models/house-price:predict|' in promql
+    assert 'kind="prediction"' in promql
     assert promql.startswith("histogram_quantile(0.99" if name == "p99" else "sum by (revision)")
