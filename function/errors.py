@@ -32,6 +32,12 @@ class ModelNotReady(PredictorError):
     status = 503
 
 
+class ModelFailed(PredictorError):
+    """The model, not the request, is at fault: a 500 that counts as the revision's error."""
+
+    status = 500
+
+
 def register_error_handlers(app):
     logged = set()  # where the unexpected errors logged so far were raised
 
