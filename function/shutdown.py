@@ -12,11 +12,13 @@ from worker-1", exit 1. Before granian installs any handler, SIGTERM would end t
 status 143 rather than exit 0 (a signal that arrives before Python runs this module still does).
 """
 
+import ctypes
 import os
 import signal
 import sys
 
 SIGNALS = (signal.SIGTERM, signal.SIGINT)
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
 
 def exit_on_signal():
@@ -64,9 +66,13 @@ def _unblock():
 
 def _in_new_worker():
     # Its own process group: a signal to the group reaches the supervisor alone, which then
-    # stops the worker itself; and until granian installs the worker's handler, a signal ends
-    # the worker at once (it has not accepted a request yet).
+    # stops the worker itself. Out of the group, a worker would outlive a supervisor killed with
+    # SIGKILL: Linux sends it SIGTERM then (PR_SET_PDEATHSIG). Until granian installs the
+    # worker's handler, a signal ends the worker at once (it has not accepted a request yet).
     os.setpgid(0, 0)
+    ctypes.CDLL(None).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    if os.getppid() == 1:  # the supervisor died before that
+        os._exit(0)
     for signum in SIGNALS:
         signal.signal(signum, _exit)
     _unblock()

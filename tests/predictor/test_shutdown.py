@@ -10,6 +10,7 @@ import random
 import signal
 import time
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import pytest
 import requests
@@ -122,3 +123,29 @@ def post_until_refused(url):
             except requests.ConnectionError:
                 return statuses
             statuses.append(response.status_code)
+
+
+def test_the_worker_does_not_outlive_a_killed_supervisor():
+    """The worker has a process group of its own; it must still end when the supervisor is
+    killed outright (SIGKILL is not forwarded), and free the port."""
+    process, url = started(wait_until_ready=True)
+    [worker] = map(
+        int, Path(f"/proc/{process.pid}/task/{process.pid}/children").read_text().split()
+    )
+    process.kill()
+    processes.finish(process, BOUND)
+    deadline = time.monotonic() + BOUND
+    while running(worker) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    if running(worker):
+        os.kill(worker, signal.SIGKILL)
+        pytest.fail(f"the worker still ran {BOUND} s after its supervisor was killed")
+    with pytest.raises(requests.ConnectionError):
+        requests.get(f"{url}/healthz", timeout=BOUND)
+
+
+def running(pid):
+    try:
+        return "zombie" not in Path(f"/proc/{pid}/status").read_text()
+    except FileNotFoundError:
+        return False
