@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run train test lint bench loadtest constraints clean
+.PHONY: install run train test lint bench loadtest constraints clean image
 
 install: $(STAMP)
 
@@ -19,6 +19,9 @@ run: install  ## serve the default model on 127.0.0.1:$PORT (8080)
 
 train: install  ## retrain every model version into model_data/
 	$(BIN)/python -m function.train
+
+image:  ## build the image with podman (image/README.md); the stand-in base is made if missing
+	image/build.sh
 
 test: install  ## the whole test suite (what CI runs)
 	$(BIN)/pytest
