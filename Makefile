@@ -1,24 +1,32 @@
-# Every target runs inside .venv, which `make install` builds from the pinned requirements.
+# Every target runs inside .venv, built from the pinned requirements: `make run` installs the
+# runtime (requirements.txt) only; every other target adds the development tool chain.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
+RUNTIME := $(VENV)/.runtime-installed
 STAMP := $(VENV)/.installed
 
 .PHONY: install run train test lint bench loadtest constraints clean image
 
 install: $(STAMP)
 
-$(STAMP): requirements.txt requirements-dev.txt constraints.txt
+$(RUNTIME): requirements.txt constraints.txt
+	@echo "Installing the runtime requirements (requirements.txt) into $(VENV); on a fresh machine this takes about half a minute"
 	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.txt -c constraints.txt
+	touch $@
+
+$(STAMP): $(RUNTIME) requirements-dev.txt
+	@echo "Installing the development tool chain (requirements-dev.txt) into $(VENV)..."
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -r requirements-dev.txt -c constraints.txt
 	touch $@
 
-run: install  ## serve the default model on 127.0.0.1:$PORT (8080)
+run: $(RUNTIME)  ## serve the default model on 127.0.0.1:$PORT (8080)
 	$(BIN)/python -m function
 
 train: install  ## retrain every model version into model_data/
-	$(BIN)/python -m function.train
+	$(BIN)/python -m training
 
 image:  ## build the image with podman (image/README.md); the stand-in base is made if missing
 	image/build.sh
@@ -45,7 +53,7 @@ clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache reports
 
 bench: install  ## cold start, idle memory, req/s and latency of the real server (needs wrk)
-	$(BIN)/python loadtest/bench.py
+	$(BIN)/python -m loadtest.bench
 
 # Load test: headless Locust against a running server (`make run` in another terminal, or a
 # Knative URL in HOST), bounded by DURATION; CSV, HTML and PNG reports land in reports/.

@@ -6,14 +6,14 @@ set -euo pipefail
 usage="usage: smoke-test.sh URL EXPECTED_REVISION"
 url=${1:?$usage}
 expected=${2:?$usage}
-row='[{"CHAS":0,"RM":6.575,"TAX":296,"PTRATIO":15.3,"B":396.9,"LSTAT":4.98}]'
+row="$(dirname "$0")/../model_data/sample-row.json"  # one record, as POST /predict takes it
 headers=$(mktemp)
 trap 'rm -f "$headers"' EXIT
 
 # The retries cover the cold start of a revision that Knative keeps at zero pods while it has 0 %.
 body=$(curl --silent --show-error --fail-with-body --retry 5 --retry-all-errors --retry-delay 2 \
     --max-time 30 --dump-header "$headers" --header 'Content-Type: application/json' \
-    --data "$row" "${url%/}/predict") || {
+    --data "@$row" "${url%/}/predict") || {
     echo "smoke test failed: POST ${url%/}/predict did not answer 200: $body" >&2
     exit 1
 }

@@ -17,7 +17,7 @@ preflight() {
     command -v "$tool" >/dev/null || missing+=("$tool")
   done
   if ((${#missing[@]})); then
-    echo "not on PATH: ${missing[*]}; install them first (README, Deploy to EKS)" >&2
+    echo "not on PATH: ${missing[*]}; install them first (cluster/README.md)" >&2
     exit 2
   fi
   if ! kubectl cluster-info >/dev/null 2>&1; then

@@ -1,4 +1,4 @@
-"""Settings from environment variables, read once at start-up (the README documents each one)."""
+"""Settings from environment variables, read once at start-up (each documented in README.md)."""
 
 import os
 from dataclasses import dataclass

@@ -33,7 +33,7 @@ def register_routes(app, model, schema, metrics, settings):
 
     @app.post("/predict")
     @needs_model
-    def predict_seed():
+    def predict_rows():
         return respond({"prediction": predict(schema.from_rows(read_json()))})
 
     @app.post(f"/v1/models/{MODEL}:predict")

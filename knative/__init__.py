@@ -1,5 +1,8 @@
 """The rollout tool: move traffic between Knative revisions step by step, gated, with rollback.
 
-Run as ``python -m knative.rollout``. Pure planning lives in ``plan`` and ``kn``; ``api`` talks to
-the Kubernetes API, ``gate`` probes a revision, ``commands`` and ``shift`` tie them together.
+Run as ``python -m knative.rollout`` (the command line). One module per command: ``deploy``,
+``shift`` (and ``promote``), ``rollback``, ``status``; the steps they share live in ``steps``.
+Pure planning: ``plan`` (next split), ``traffic_rules`` (what Knative admits), ``template`` (the
+new revision), ``kn_command`` (the equivalent kn command). ``api`` talks to the Kubernetes API,
+``gate`` probes a revision, ``errors`` holds the two ways a command stops early.
 """

@@ -6,14 +6,17 @@ first and is not counted: a revision at 0 % has been scaled to zero and its firs
 for a pod to start (knative/serving#10355).
 """
 
+import json
 import math
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 import requests
 
-# A valid row of the predictor's ``POST /predict`` (list of records), the first of the data set.
-PROBE_ROW = [{"CHAS": 0, "RM": 6.575, "TAX": 296, "PTRATIO": 15.3, "B": 396.9, "LSTAT": 4.98}]
+# A valid ``POST /predict`` body (a list of records): the repository's sample row.
+SAMPLE_ROW = Path(__file__).resolve().parent.parent / "model_data" / "sample-row.json"
+PROBE_ROWS = [json.loads(SAMPLE_ROW.read_text())]
 WARM_UP_TIMEOUT = 60.0
 PROBE_TIMEOUT = 10.0
 
@@ -42,7 +45,7 @@ def probe(url: str, revision: str, count: int) -> list[Probe]:
 def _send(session: requests.Session, endpoint: str, revision: str, timeout: float) -> Probe:
     started = time.perf_counter()
     try:
-        response = session.post(endpoint, json=PROBE_ROW, timeout=timeout)
+        response = session.post(endpoint, json=PROBE_ROWS, timeout=timeout)
     except requests.RequestException as exc:
         return Probe(_ms_since(started), f"no answer ({type(exc).__name__})")
     latency = _ms_since(started)

@@ -5,13 +5,15 @@ each revision gets (summing to 100) and the revision each tag points to.
 """
 
 import math
+import re
 from dataclasses import dataclass
 
-from knative.autoscaling_rules import parse_go_duration
 from knative.errors import RolloutError
-from knative.validate import DNS1035_LABEL
+from knative.traffic_rules import traffic_errors
 
 BLUE, GREEN = "blue", "green"
+_DURATION_PART = re.compile(r"(\d+\.?\d*|\.\d+)(ns|us|µs|ms|s|m|h)")
+_UNIT_SECONDS = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0}
 
 
 @dataclass(frozen=True)
@@ -62,14 +64,10 @@ def to_targets(traffic: Traffic) -> list[dict]:
 
 
 def validate(traffic: Traffic) -> Traffic:
-    """Knative's rules for a traffic block: percents 0-100 summing to 100, DNS-1035 tags."""
-    if any(not 0 <= pct <= 100 for pct in traffic.percents.values()):
-        raise RolloutError(f"every percent must be between 0 and 100: {traffic.percents}")
-    if sum(traffic.percents.values()) != 100:
-        raise RolloutError(f"traffic percents sum to {sum(traffic.percents.values())}, want 100")
-    for tag in traffic.tags:
-        if not DNS1035_LABEL.fullmatch(tag):
-            raise RolloutError(f"tag {tag!r} is not a DNS-1035 label (a-z, 0-9, '-')")
+    """``traffic`` if Knative would admit it as ``spec.traffic``, else every broken rule."""
+    errors = traffic_errors(to_targets(traffic), None)
+    if errors:
+        raise RolloutError("Knative would reject this traffic: spec.traffic" + "; ".join(errors))
     return traffic
 
 
@@ -133,6 +131,16 @@ def parse_steps(text: str) -> list[int]:
     if any(not 1 <= s <= 100 for s in steps) or steps != sorted(set(steps)):
         raise RolloutError(f"--steps must rise strictly within 1..100, got {text!r}")
     return steps
+
+
+def parse_go_duration(text: str) -> float | None:
+    """Seconds in a Go duration (``60s``, ``1m30s``, ``500ms``, ``0``), None if it is not one."""
+    if text == "0":
+        return 0.0
+    parts = _DURATION_PART.findall(text)
+    if not parts or "".join(number + unit for number, unit in parts) != text:
+        return None
+    return sum(float(number) * _UNIT_SECONDS[unit] for number, unit in parts)
 
 
 def parse_duration(text: str) -> float:

@@ -10,12 +10,14 @@ import time
 from urllib.parse import urlsplit
 
 from knative.api import KnativeService, connect
-from knative.commands import Context, deploy, rollback
+from knative.deploy import deploy
 from knative.errors import GateFailed, RolloutError
 from knative.gate import Thresholds
 from knative.plan import parse_duration, parse_steps
+from knative.rollback import rollback
 from knative.shift import promote, shift
 from knative.status import render, report
+from knative.steps import Context
 
 DEFAULTS_SHOWN = argparse.ArgumentDefaultsHelpFormatter
 

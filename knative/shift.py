@@ -7,11 +7,18 @@ puts back the split found when the command started, in one patch.
 from collections.abc import Callable
 from typing import NoReturn
 
-from knative.commands import Context, apply, require_ready_revision, routed, show_plan, traffic_of
 from knative.errors import GateFailed, RolloutError
 from knative.gate import Thresholds, probe, verdict
-from knative.kn import kn_update
+from knative.kn_command import kn_update
 from knative.plan import BLUE, GREEN, Traffic, shifted, tagged, to_targets
+from knative.steps import (
+    Context,
+    apply,
+    require_ready_revision,
+    show_plan,
+    traffic_of,
+    wait_until_routed,
+)
 
 
 def promote(ctx: Context, limits: Thresholds, probe_url: str | None = None) -> int:
@@ -64,7 +71,7 @@ def shift(
                 "to go on from there, or rollback"
             ) from None
         try:
-            live = traffic_of(routed(ctx))
+            live = traffic_of(wait_until_routed(ctx))
         except RolloutError as exc:
             _restore(ctx, start, f"step {number} did not take: {exc}", True)
         print(f"step {number}/{len(todo)} done: {live.describe()}")

@@ -8,37 +8,24 @@ import http.client
 import json
 import os
 import shutil
-import signal
-import socket
 import statistics
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
+from urllib.parse import urlsplit
 
-ROOT = Path(__file__).resolve().parent.parent
-ROW = {"CHAS": 0, "RM": 6.575, "TAX": 296.0, "PTRATIO": 15.3, "B": 396.9, "LSTAT": 4.98}
+from loadtest.local_server import REPO, start_server, stop, wait_ready
+
+ROW = json.loads((REPO / "model_data" / "sample-row.json").read_text())
 SECONDS = int(os.environ.get("BENCH_SECONDS", "10"))
+SERVER_CORE, LOAD_CORE = ("taskset", "-c", "0"), ("taskset", "-c", "1")
 
 
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def start(port):
-    env = {**os.environ, "HOST": "127.0.0.1", "PORT": str(port)}
-    return subprocess.Popen(
-        ["taskset", "-c", "0", sys.executable, "-m", "function"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-
-
-def stop(process):
-    process.send_signal(signal.SIGTERM)
-    process.wait(timeout=15)
+def start():
+    """The server on its own core, its output discarded; (process, port)."""
+    process, url = start_server(prefix=SERVER_CORE, output=subprocess.DEVNULL)
+    return process, urlsplit(url).port
 
 
 def post(port, body, timeout=5.0):
@@ -54,9 +41,8 @@ def post(port, body, timeout=5.0):
 
 def cold_start_seconds(body):
     """exec → first successful prediction."""
-    port = free_port()
     started = time.perf_counter()
-    process = start(port)
+    process, port = start()
     try:
         while time.perf_counter() - started < 30:
             try:
@@ -90,7 +76,7 @@ def wrk(port, connections, body):
     with tempfile.TemporaryDirectory() as folder:
         script = Path(folder) / "post.lua"
         script.write_text(lua)
-        command = ["taskset", "-c", "1", "wrk", "-t1", f"-c{connections}", f"-d{SECONDS}s",
+        command = [*LOAD_CORE, "wrk", "-t1", f"-c{connections}", f"-d{SECONDS}s",
                    "--latency", "-s", script, f"http://127.0.0.1:{port}/predict"]  # fmt: skip
         out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
     if "Non-2xx" in out or "Socket errors" in out:
@@ -125,15 +111,9 @@ def main():
     each = ", ".join(f"{c * 1000:.0f}" for c in cold)
     print(f"cold start (exec -> first prediction): median {statistics.median(cold) * 1000:.0f} ms"
           f" of 5 ({each})")  # fmt: skip
-    port = free_port()
-    process = start(port)
+    process, port = start()
     try:
-        while True:
-            try:
-                if post(port, body) == 200:
-                    break
-            except OSError:
-                time.sleep(0.01)
+        wait_ready(process, f"http://127.0.0.1:{port}")
         for _ in range(200):
             post(port, body)
         time.sleep(1)

@@ -1,6 +1,6 @@
 """Locust users for the house-price predictor, wired to the load shapes, SLO gate and report.
 
-Run from the repository root: `locust --config loadtest/locust.conf` (README, "Load tests").
+Run from the repository root: `locust --config loadtest/locust.conf` (loadtest/README.md).
 """
 
 import functools

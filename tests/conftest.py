@@ -1,41 +1,15 @@
-"""Shared fixtures: the Flask app and client (flaskr style), rows, and a real server process."""
-
-import json
-import shutil
-from pathlib import Path
+"""Fixtures for every test folder: the sample row and a real server process on 127.0.0.1."""
 
 import pytest
-from servers import start_server, stop, wait_ready
 
-from function import create_app
-
-ROOT = Path(__file__).resolve().parent.parent
-MODEL_DATA = ROOT / "model_data"
-FEATURES = ["CHAS", "RM", "TAX", "PTRATIO", "B", "LSTAT"]
-ROW = {"CHAS": 0, "RM": 6.575, "TAX": 296.0, "PTRATIO": 15.3, "B": 396.9, "LSTAT": 4.98}
+from loadtest.local_server import start_server, stop, wait_ready
+from tests.support.repo import SAMPLE_ROW
 
 
 @pytest.fixture
 def row():
-    return dict(ROW)
-
-
-@pytest.fixture
-def app():
-    return create_app({"revision": "house-price-v1"})
-
-
-@pytest.fixture
-def client(app):
-    return app.test_client()
-
-
-@pytest.fixture
-def model_copy(tmp_path):
-    """A private copy of model v1 (artifact + card) that a test may damage."""
-    for suffix in (".onnx", ".json"):
-        shutil.copy(MODEL_DATA / f"model-v1{suffix}", tmp_path / f"model-v1{suffix}")
-    return tmp_path / "model-v1.onnx"
+    """A valid request row (a fresh copy that a test may change)."""
+    return dict(SAMPLE_ROW)
 
 
 @pytest.fixture(scope="module")
@@ -47,7 +21,3 @@ def server():
         yield url
     finally:
         stop(process)
-
-
-def post_json(client, path, payload, **kwargs):
-    return client.post(path, data=json.dumps(payload), content_type="application/json", **kwargs)

@@ -1,0 +1,155 @@
+"""The cluster scripts install the release we validate against, stop at the first error, and
+check their tools before touching anything. kubectl, eksctl and kn are stand-ins that record
+their arguments: these tests check what the scripts ask for, never Kubernetes itself."""
+
+import os
+import re
+import shutil
+import subprocess
+
+import pytest
+import yaml
+
+from tests.release.manifests.knative_manifests import (
+    CLUSTER,
+    REPO,
+    config_map_data,
+    reference_defaults,
+    reference_file,
+)
+
+SCRIPTS = sorted(CLUSTER.glob("*.sh")) + [REPO / "knative" / "render.sh"]
+EXECUTABLES = [s for s in SCRIPTS if s.name != "lib.sh"]
+CONFIG_PATCHES = sorted(CLUSTER.glob("config-*.yaml"))
+
+
+@pytest.mark.parametrize("script", EXECUTABLES, ids=lambda p: p.name)
+def test_scripts_stop_at_the_first_error(script):
+    lines = script.read_text().splitlines()
+    assert lines[0] == "#!/usr/bin/env bash" and "set -euo pipefail" in lines
+    assert os.access(script, os.X_OK)
+
+
+def test_we_install_the_release_whose_schemas_we_validate_against():
+    (pinned,) = re.findall(r'KNATIVE_VERSION="([^"]+)"', (CLUSTER / "lib.sh").read_text())
+    assert f"tag knative-v{pinned} " in reference_file("README.md").read_text()
+    assert "latest" not in (CLUSTER / "lib.sh").read_text().replace('never "latest"', "")
+
+
+@pytest.mark.parametrize("patch", CONFIG_PATCHES, ids=lambda p: p.name)
+def test_config_patches_are_knative_config_maps_the_install_applies(patch):
+    config_map = yaml.safe_load(patch.read_text())
+    assert (config_map["kind"], config_map["metadata"]["name"]) == ("ConfigMap", patch.stem)
+    assert config_map["metadata"]["namespace"] == "knative-serving"
+    assert all(isinstance(value, str) for value in config_map["data"].values())
+    assert f'"$CLUSTER_DIR/{patch.name}"' in (CLUSTER / "install-knative.sh").read_text()
+
+
+def test_autoscaler_settings_are_keys_knative_knows():
+    assert set(config_map_data("config-autoscaler")) <= set(reference_defaults("config-autoscaler"))
+
+
+def test_kourier_is_the_ingress():
+    assert config_map_data("config-network") == {
+        "ingress-class": "kourier.ingress.networking.knative.dev"
+    }
+
+
+@pytest.fixture
+def tools(tmp_path):
+    """A PATH with dirname and recording stand-ins for kubectl, eksctl and kn."""
+    bin_dir, log = tmp_path / "bin", tmp_path / "calls.log"
+    bin_dir.mkdir()
+    (bin_dir / "dirname").symlink_to(shutil.which("dirname"))
+
+    def add(name, body=""):
+        stub = bin_dir / name
+        stub.write_text(f'#!/bin/bash\necho "{name} $*" >> "{log}"\n{body}\n')
+        stub.chmod(0o755)
+
+    def run(script, **env):
+        result = subprocess.run(
+            ["/bin/bash", str(CLUSTER / script)],
+            capture_output=True,
+            text=True,
+            env={"PATH": str(bin_dir), **env},
+            timeout=60,
+        )
+        calls = log.read_text().splitlines() if log.exists() else []
+        return result, calls
+
+    return add, run
+
+
+@pytest.mark.parametrize("script", ["install-knative.sh", "teardown.sh"])
+def test_missing_tools_stop_the_script_before_anything_runs(tools, script):
+    add, run = tools
+    add("kubectl")
+    result, calls = run(script)
+    assert result.returncode == 2
+    assert "not on PATH: eksctl kn" in result.stderr
+    assert calls == []
+
+
+def test_no_cluster_stops_the_install_before_any_change(tools):
+    add, run = tools
+    add("kubectl", "exit 1")
+    add("eksctl")
+    add("kn")
+    result, calls = run("install-knative.sh")
+    assert result.returncode == 2
+    assert "eksctl create cluster -f cluster/eks-cluster.yaml" in result.stderr
+    assert calls == ["kubectl cluster-info"]  # and nothing after it
+
+
+def position(calls, fragment):
+    return next(i for i, call in enumerate(calls) if fragment in call)
+
+
+@pytest.fixture
+def all_tools(tools):
+    add, run = tools
+    for name in ("kubectl", "eksctl", "kn"):
+        add(name)
+    return run
+
+
+def test_install_order_waits_for_each_layer(all_tools):
+    result, calls = all_tools("install-knative.sh")
+    assert result.returncode == 0, result.stderr
+    order = [
+        "knative-v1.23.0/serving-crds.yaml",
+        "condition=Established",
+        "knative-v1.23.0/serving-core.yaml",
+        "knative-v1.23.0/kourier.yaml",
+        "config-autoscaler.yaml",
+        "serving-default-domain.yaml",
+        "job/default-domain",
+    ]
+    assert [position(calls, step) for step in order] == sorted(position(calls, s) for s in order)
+    assert "--server-side" in calls[position(calls, "config-autoscaler.yaml")]
+
+
+def test_a_real_domain_replaces_sslip_io(all_tools):
+    result, calls = all_tools("install-knative.sh", KNATIVE_DOMAIN="ml.example.com")
+    assert result.returncode == 0, result.stderr
+    assert '"ml.example.com": ""' in calls[position(calls, "config-domain")]
+    assert not any("default-domain" in call for call in calls)
+
+
+TEARDOWN_ORDER = [
+    "namespace house-price",
+    "kourier.yaml",  # its Service of type LoadBalancer owns the AWS load balancer
+    "serving-default-domain.yaml",
+    "serving-core.yaml",
+    "serving-crds.yaml",
+]
+
+
+def test_teardown_deletes_what_the_install_made_from_the_top_down(all_tools):
+    result, calls = all_tools("teardown.sh")
+    assert result.returncode == 0, result.stderr
+    deletes = [call for call in calls if call.startswith("kubectl delete ")]
+    assert all("--ignore-not-found" in call for call in deletes)
+    assert [position(deletes, step) for step in TEARDOWN_ORDER] == list(range(5))
+    assert not any(call.startswith("eksctl") for call in calls)

@@ -1,0 +1,57 @@
+"""Knative's admission rules for a Service, checked before it reaches a cluster.
+
+The CRD schema checks types only; Knative's webhook enforces the rules below and rejects a
+Service (or a traffic patch) that breaks one. Each ``*_errors`` function is pure and returns the
+broken rules in words, empty when all hold; ``check_service`` raises with all of them. The
+rules for containers and for autoscaling annotations live in their own modules, the traffic
+rules in the rollout tool's ``knative.traffic_rules`` (one copy, which the tool uses too).
+"""
+
+from collections.abc import Mapping
+
+from knative.traffic_rules import DNS1035_LABEL, revision_name_errors, traffic_errors
+from tests.release.manifests.knative_rules.autoscaling import (
+    KNATIVE_DEFAULTS,
+    PREFIX,
+    ClusterLimits,
+    autoscaling_errors,
+)
+from tests.release.manifests.knative_rules.containers import revision_spec_errors
+
+
+class InvalidService(ValueError):
+    """A Service that Knative would reject; the message lists every broken rule."""
+
+
+def check_service(service: Mapping, limits: ClusterLimits = KNATIVE_DEFAULTS) -> None:
+    """Raise ``InvalidService`` naming every rule the Service breaks."""
+    errors = service_errors(service, limits)
+    if errors:
+        name = service.get("metadata", {}).get("name", "?")
+        raise InvalidService(f"Knative Service {name!r} is invalid:\n- " + "\n- ".join(errors))
+
+
+def service_errors(service: Mapping, limits: ClusterLimits = KNATIVE_DEFAULTS) -> list[str]:
+    """Every broken rule in a whole Knative Service."""
+    metadata, spec = service.get("metadata", {}), service.get("spec", {})
+    name = metadata.get("name", "")
+    template = spec.get("template", {})
+    template_meta = template.get("metadata", {})
+    errors = [] if DNS1035_LABEL.fullmatch(name) else [f"metadata.name {name!r}: not DNS-1035"]
+    errors += [
+        f"metadata.annotations: {key} belongs on spec.template.metadata.annotations"
+        for key in metadata.get("annotations", {})
+        if key.startswith(PREFIX)
+    ]
+    revision = template_meta.get("name")
+    if revision is not None:
+        errors += revision_name_errors("spec.template.metadata.name", revision, name)
+    annotations = template_meta.get("annotations", {})
+    errors += [
+        f"spec.template.metadata.annotations: {e}" for e in autoscaling_errors(annotations, limits)
+    ]
+    errors += [
+        f"spec.template.spec.{e}" for e in revision_spec_errors(template.get("spec", {}), limits)
+    ]
+    traffic = spec.get("traffic", [{"latestRevision": True, "percent": 100}])
+    return errors + [f"spec.traffic{e}" for e in traffic_errors(traffic, name)]
