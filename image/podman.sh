@@ -5,6 +5,6 @@
 # of hosts that deny CAP_SYS_RESOURCE, and the container would not start).
 set -euo pipefail
 case ${1:-} in
-  build | run | create) set -- "$1" --ulimit nofile=4096:4096 --ulimit nproc=4096:4096 "${@:2}" ;;
+  build | run) set -- "$1" --ulimit nofile=4096:4096 --ulimit nproc=4096:4096 "${@:2}" ;;
 esac
 exec podman --runtime runc --cgroup-manager cgroupfs "$@"

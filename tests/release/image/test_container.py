@@ -11,17 +11,16 @@ from dataclasses import dataclass
 
 import pytest
 import requests
-from release_files import REPO
-from servers import free_port
+
+from loadtest.local_server import free_port
+from tests.support.repo import REPO, SAMPLE_ROW
 
 pytestmark = pytest.mark.slow
 
-TAG = "localhost/house-price:test"
 REVISION = "house-price-v7"
 # Measured 376 MB: the Debian stand-in base 199 MB, the venv 176 MB, function/ and the models
 # 0.4 MB. The limit leaves room for patch releases of the pinned packages, not for a new one.
 IMAGE_LIMIT_MB = 400
-ROW = {"CHAS": 0, "RM": 6.575, "TAX": 296.0, "PTRATIO": 15.3, "B": 396.9, "LSTAT": 4.98}
 
 
 def podman(*args: str, stderr=subprocess.PIPE) -> str:
@@ -53,15 +52,20 @@ def predict_when_up(url: str, row: dict, timeout: float = 60) -> requests.Respon
 
 
 @pytest.fixture(scope="module")
-def image() -> str:
-    """The Dockerfile built by image/build.sh (which makes the stand-in base if it is missing)."""
+def image():
+    """The Dockerfile built by image/build.sh (which makes the stand-in base if it is missing),
+    under a tag of its own: test runs of other checkouts on the same host build theirs."""
     if shutil.which("podman") is None:
         pytest.fail("the image test needs podman (with runc and mmdebstrap); .ci/run installs them")
+    tag = f"localhost/house-price:test-{uuid.uuid4().hex[:8]}"
     result = subprocess.run(
-        [REPO / "image" / "build.sh", TAG], capture_output=True, text=True, timeout=600
+        [REPO / "image" / "build.sh", tag], capture_output=True, text=True, timeout=600
     )
     assert result.returncode == 0, result.stderr
-    return TAG
+    try:
+        yield tag
+    finally:
+        podman("untag", tag)  # the layers stay cached for the next build
 
 
 @pytest.fixture(scope="module")
@@ -80,7 +84,7 @@ def container(image):
     )
     try:
         url = f"http://127.0.0.1:{port}"
-        response = predict_when_up(url, ROW)
+        response = predict_when_up(url, SAMPLE_ROW)
         yield Container(name, url, response, time.monotonic() - started)
     finally:
         podman("rm", "--force", "--time", "0", name)
@@ -100,7 +104,7 @@ def test_first_prediction_is_the_local_servers_and_names_its_revision(container,
     assert response.status_code == 200, response.text
     assert response.headers["X-Revision"] == REVISION
     assert response.headers["X-Model-Version"] == "v1"
-    local = requests.post(f"{server}/predict", json=[ROW], timeout=10).json()["prediction"]
+    local = requests.post(f"{server}/predict", json=[SAMPLE_ROW], timeout=10).json()["prediction"]
     assert response.json()["prediction"] == pytest.approx(local, rel=1e-6)
 
 
