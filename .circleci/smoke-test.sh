@@ -10,9 +10,11 @@ row="$(dirname "$0")/../model_data/sample-row.json"  # one record, as POST /pred
 headers=$(mktemp)
 trap 'rm -f "$headers"' EXIT
 
-# The retries cover the cold start of a revision that Knative keeps at zero pods while it has 0 %.
-body=$(curl --silent --show-error --fail-with-body --retry 5 --retry-all-errors --retry-delay 2 \
-    --max-time 30 --dump-header "$headers" --header 'Content-Type: application/json' \
+# A revision at 0 % has no pod: the first answer waits for a cold start, which Knative bounds at
+# the revision's responseStartTimeoutSeconds (120 s); --max-time waits longer than that. The
+# retries cover a connection that fails on the way.
+body=$(curl --silent --show-error --fail-with-body --retry 2 --retry-all-errors --retry-delay 2 \
+    --max-time 150 --dump-header "$headers" --header 'Content-Type: application/json' \
     --data "@$row" "${url%/}/predict") || {
     echo "smoke test failed: POST ${url%/}/predict did not answer 200: $body" >&2
     exit 1

@@ -1,40 +1,25 @@
 """Knative Services and Revisions through the official ``kubernetes`` client.
 
-Every write is one JSON merge patch carrying ``metadata.resourceVersion``, so a concurrent change
-answers 409 instead of being overwritten; a 409 is re-read and retried a bounded number of times.
+Every call is bounded and retried as ``calls`` says. Every write is one JSON merge patch carrying
+``metadata.resourceVersion``, so a concurrent change answers 409 instead of being overwritten; a
+409 is re-read and planned again a bounded number of times. A write that fails, or whose answer
+is lost, is read back: if the Service holds what was sent, the write is done; else
+``WriteFailed`` carries what the API holds, so nobody reports a split it did not read.
 """
 
-import json
-import os
+import time
 from collections.abc import Callable
 
-from kubernetes import client, config
-from kubernetes.client.exceptions import ApiException
-from kubernetes.config.config_exception import ConfigException
-from urllib3.exceptions import HTTPError
+from kubernetes import client
 
-from knative.errors import RolloutError
+from knative.calls import Calls
+from knative.errors import RolloutError, WriteFailed
 
 GROUP, VERSION = "serving.knative.dev", "v1"
 CONFLICT_RETRIES = 5
+FIELD_MANAGER = "knative-rollout"  # and the lease holder: who wrote, in managedFields
 MERGE_PATCH = "application/merge-patch+json"
 POLL_SECONDS = 2.0
-
-
-def connect(kubeconfig: str | None, context: str | None) -> client.ApiClient:
-    """An API client from ``--kubeconfig``/``KUBECONFIG``/~/.kube/config, else in-cluster."""
-    configuration = client.Configuration()
-    kubeconfig = kubeconfig or os.environ.get("KUBECONFIG")
-    from_file = kubeconfig or context or os.path.exists(os.path.expanduser("~/.kube/config"))
-    try:
-        if from_file:
-            config.load_kube_config(kubeconfig, context, client_configuration=configuration)
-        else:
-            config.load_incluster_config(client_configuration=configuration)
-    except (ConfigException, OSError) as exc:
-        where = "from the kubeconfig" if from_file else "in-cluster (no kubeconfig found)"
-        raise RolloutError(f"cannot load the Kubernetes configuration {where}: {exc}") from None
-    return client.ApiClient(configuration)
 
 
 def is_ready(resource: dict) -> bool:
@@ -56,50 +41,91 @@ def not_ready_reason(resource: dict) -> str:
 class KnativeService:
     """One Knative Service and its revisions in one namespace."""
 
-    def __init__(self, api_client: client.ApiClient, namespace: str, name: str):
+    def __init__(self, api_client, namespace: str, name: str, calls=None, holder: str = ""):
         self.namespace, self.name = namespace, name
+        self.manager = f"{FIELD_MANAGER} {holder}".strip()[:128]  # the API's limit
+        self.calls = calls or Calls(time)
         self._api = client.CustomObjectsApi(api_client)
 
     def get(self) -> dict:
         where = self._where("services")
-        return self._call("read service", self._api.get_namespaced_custom_object, *where, self.name)
+        return self.calls("read service", self._api.get_namespaced_custom_object, *where, self.name)
 
     def revision(self, name: str) -> dict | None:
         """The revision called ``name``, or None if there is none."""
         where = self._where("revisions")
         read = self._api.get_namespaced_custom_object
-        return self._call(f"read revision {name}", read, *where, name, none_on=404)
+        return self.calls(f"read revision {name}", read, *where, name, none_on=404)
 
     def revisions(self) -> list[dict]:
         """The service's revisions, oldest first."""
         selector = f"serving.knative.dev/service={self.name}"
         listing = self._api.list_namespaced_custom_object
-        found = self._call(
+        found = self.calls(
             "list revisions", listing, *self._where("revisions"), label_selector=selector
         )
         return sorted(found["items"], key=_age)
 
-    def update(self, change: Callable[[dict], dict]) -> dict:
-        """Merge-patch ``change(service)`` (a ``spec`` fragment) onto the freshly read Service."""
+    def update(self, change: Callable[[dict], dict], check: Callable[[dict], None]) -> dict:
+        """Merge-patch ``change(service)`` (a ``spec`` fragment) onto the freshly read Service.
+
+        ``check(service)`` runs on every fresh read before a patch, and may stop it. Returns the
+        Service as the API holds it after the write.
+        """
+        service = self.get()
         for _ in range(CONFLICT_RETRIES):
-            service = self.get()
-            version = service["metadata"]["resourceVersion"]
-            body = {"metadata": {"resourceVersion": version}, "spec": change(service)}
-            patched = self._call(
-                "patch service",
-                self._api.patch_namespaced_custom_object,
-                *self._where("services"),
-                self.name,
-                body,
-                _content_type=MERGE_PATCH,
-                none_on=409,
-            )
+            check(service)
+            sent = change(service)
+            try:
+                patched = self._patch("patch service", service, sent)
+            except RolloutError as exc:
+                service = self._read_back(exc)
+                if not _holds(service["spec"], sent):
+                    raise WriteFailed(str(exc), service) from None
+                return service  # it landed: only its answer was lost
             if patched is not None:
                 return patched
-        raise RolloutError(
-            f"service {self.name} kept changing under us ({CONFLICT_RETRIES} conflicts in a row); "
-            "traffic is as the other writer left it"
+            service = self._read_back(RolloutError("could not patch service: 409 Conflict"))
+            if _holds(service["spec"], sent):
+                return service  # the repeat of a write whose answer was lost met itself
+        kept_changing = f"service {self.name} kept changing ({CONFLICT_RETRIES} conflicts in a row)"
+        raise WriteFailed(kept_changing, service)
+
+    def judge(self, change: Callable[[dict], dict]) -> dict:
+        """What the API server and Knative's admission webhook make of ``update(change)``.
+
+        The patch goes with ``dryRun=All``: judged in full and answered with the Service it
+        would make, but nothing is stored. A rejection raises with their message.
+        """
+        for _ in range(CONFLICT_RETRIES):
+            service = self.get()
+            doing = "check the patch with the API server (dry run)"
+            judged = self._patch(doing, service, change(service), dry_run="All")
+            if judged is not None:
+                return judged
+        raise RolloutError(f"service {self.name} kept changing ({CONFLICT_RETRIES} conflicts)")
+
+    def _patch(self, doing: str, service: dict, spec: dict, **options) -> dict | None:
+        """One merge patch of ``spec`` onto ``service`` as read; None on a conflict (409)."""
+        version = {"resourceVersion": service["metadata"]["resourceVersion"]}
+        return self.calls(
+            doing,
+            self._api.patch_namespaced_custom_object,
+            *self._where("services"),
+            self.name,
+            {"metadata": version, "spec": spec},
+            _content_type=MERGE_PATCH,
+            field_manager=self.manager,
+            none_on=409,
+            **options,
         )
+
+    def _read_back(self, failure: RolloutError) -> dict:
+        """The Service read again after a write that failed or met a conflict."""
+        try:
+            return self.get()
+        except RolloutError as unread:
+            raise WriteFailed(f"{failure}; reading it back failed too ({unread})", None) from None
 
     def wait(self, read: Callable[[], dict | None], what: str, timeout: float, clock) -> dict:
         """Poll ``read`` until it is Ready, fails, or ``timeout`` seconds pass on ``clock``."""
@@ -118,17 +144,6 @@ class KnativeService:
     def _where(self, plural: str) -> tuple[str, str, str, str]:
         return GROUP, VERSION, self.namespace, plural
 
-    def _call(self, doing: str, method, *args, none_on: int | None = None, **kwargs):
-        """``method(*args, **kwargs)``; None when the API answers ``none_on``; other errors stop."""
-        try:
-            return method(*args, **kwargs)
-        except ApiException as exc:
-            if exc.status == none_on:
-                return None
-            raise _api_error(exc, doing) from None
-        except HTTPError as exc:  # urllib3: no connection, or the connection broke
-            raise RolloutError(f"could not {doing}: the API server did not answer: {exc}") from None
-
 
 def _observed(resource: dict) -> bool:
     status = resource.get("status") or {}
@@ -144,10 +159,11 @@ def _age(resource: dict) -> tuple[str, str]:
     return resource["metadata"].get("creationTimestamp") or "", resource["metadata"]["name"]
 
 
-def _api_error(exc: ApiException, doing: str) -> RolloutError:
-    """An API error in an operator's words, with the API server's own message."""
-    try:
-        message = json.loads(exc.body)["message"]
-    except (TypeError, ValueError, KeyError):
-        message = exc.body or exc.reason
-    return RolloutError(f"could not {doing}: the API answered {exc.status} {exc.reason}: {message}")
+def _holds(actual, sent) -> bool:
+    """Whether ``actual`` has all that ``sent`` set (the API server may have added defaults)."""
+    if isinstance(sent, dict):
+        return isinstance(actual, dict) and all(_holds(actual.get(k), v) for k, v in sent.items())
+    if isinstance(sent, list):
+        same_length = isinstance(actual, list) and len(actual) == len(sent)
+        return same_length and all(map(_holds, actual, sent))
+    return actual == sent

@@ -1,9 +1,25 @@
-"""The two ways a rollout stops early, each with its own exit code."""
+"""The ways a rollout stops early, each with its own exit code."""
 
 
 class RolloutError(Exception):
-    """Bad usage or an API error; the failed call changed no traffic (exit code 2)."""
+    """Bad usage, an API error, or another writer; the message says where traffic is (exit 2)."""
+
+
+class WriteFailed(RolloutError):
+    """A write failed and did not land; ``found`` is the Service read back, None if unread."""
+
+    def __init__(self, message: str, found: dict | None):
+        super().__init__(message)
+        self.found = found
+
+
+class Superseded(RolloutError):
+    """Someone else holds the Service's lease or changed its traffic; nothing was written."""
 
 
 class GateFailed(Exception):
     """The candidate failed its gate and traffic was put back as it was (exit code 1)."""
+
+
+class Interrupted(Exception):
+    """Ctrl-C stopped a restore half-way; the message says where traffic is (exit code 130)."""

@@ -17,7 +17,9 @@ import requests
 # A valid ``POST /predict`` body (a list of records): the repository's sample row.
 SAMPLE_ROW = Path(__file__).resolve().parent.parent / "model_data" / "sample-row.json"
 PROBE_ROWS = [json.loads(SAMPLE_ROW.read_text())]
-WARM_UP_TIMEOUT = 60.0
+# Longer than a revision's responseStartTimeoutSeconds (knative/base/service.yaml), so the
+# warm-up outlasts a cold start and it is Knative that gives up on a revision that never answers.
+WARM_UP_TIMEOUT = 150.0
 PROBE_TIMEOUT = 10.0
 
 

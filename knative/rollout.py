@@ -1,23 +1,28 @@
 """``python -m knative.rollout``: the command line, its messages and exit codes.
 
-Exit codes: 0 done, 1 a gate failed and traffic was put back, 2 bad usage or an API error that
-left traffic as it was (130 when interrupted).
+Exit codes: 0 done, 1 a gate failed and traffic was put back, 2 bad usage, an API error or
+another writer (the message says where traffic is), 130 interrupted.
 """
 
 import argparse
 import sys
 import time
+from dataclasses import replace
 from urllib.parse import urlsplit
 
-from knative.api import KnativeService, connect
+from knative.api import KnativeService
+from knative.calls import Calls, connect
 from knative.deploy import deploy
-from knative.errors import GateFailed, RolloutError
+from knative.errors import GateFailed, Interrupted, RolloutError
 from knative.gate import Thresholds
+from knative.guard import guarded
+from knative.lease_record import holder_identity
+from knative.lock import Lease
 from knative.plan import parse_duration, parse_steps
 from knative.rollback import rollback
 from knative.shift import promote, shift
 from knative.status import render, report
-from knative.steps import Context
+from knative.steps import Context, read_now
 
 DEFAULTS_SHOWN = argparse.ArgumentDefaultsHelpFormatter
 
@@ -54,6 +59,12 @@ def parser() -> argparse.ArgumentParser:
     top.add_argument("--context", help="kubeconfig context (default: the current one)")
     top.add_argument("-n", "--namespace", default="house-price", help="default: house-price")
     top.add_argument("-s", "--service", default="house-price", help="default: house-price")
+    top.add_argument(
+        "--request-timeout",
+        type=_checked(parse_duration, 0.1),
+        default="10s",
+        help="longest wait for one answer of the API server (default: 10s)",
+    )
     every = argparse.ArgumentParser(add_help=False)
     every.add_argument("--dry-run", action="store_true", help="print the plan, change nothing")
     waits = argparse.ArgumentParser(add_help=False)
@@ -84,7 +95,13 @@ def parser() -> argparse.ArgumentParser:
     status.add_argument("-o", "--output", choices=["text", "json"], default="text", help="format")
     new = command("deploy", "new revision at 0 %% green", waits)
     new.add_argument("--image", required=True, help="container image of the new revision")
-    new.add_argument("--model-version", required=True, metavar="V", help="revision house-price-vV")
+    new.add_argument("--model-version", required=True, metavar="V", help="serve model-vV.onnx")
+    new.add_argument(
+        "--release",
+        required=True,
+        metavar="R",
+        help="e.g. the short git sha; names the revision <service>-vV-R",
+    )
     step = command("shift", "gated traffic steps", waits, gated)
     step.add_argument("--to", required=True, metavar="REVISION", help="the candidate revision")
     step.add_argument(
@@ -110,7 +127,7 @@ def _dispatch(ctx: Context, args: argparse.Namespace) -> int:
         print(render(report(ctx.service), args.output))
         return 0
     if args.command == "deploy":
-        return deploy(ctx, args.image, args.model_version)
+        return deploy(ctx, args.image, args.model_version, args.release)
     if args.command == "rollback":
         return rollback(ctx)
     limits = Thresholds(args.probe_requests, args.max_error_ratio, args.max_p99_ms)
@@ -124,21 +141,27 @@ def main(argv: list[str] | None = None, clock=time) -> int:
     args = parser().parse_args(argv)
     try:
         with connect(args.kubeconfig, args.context) as api_client:
-            service = KnativeService(api_client, args.namespace, args.service)
-            timeout = getattr(args, "timeout", 0.0)
-            return run(Context(service, clock, timeout, args.dry_run), args)
+            calls = Calls(clock, args.request_timeout)
+            identity = holder_identity()
+            service = KnativeService(api_client, args.namespace, args.service, calls, identity)
+            ctx = Context(service, clock, getattr(args, "timeout", 0.0), args.dry_run)
+            try:
+                if args.command == "status" or args.dry_run:
+                    return run(ctx, args)  # writes nothing, so takes no lease
+                lease = Lease(api_client, args.namespace, args.service, calls, identity)
+                with guarded(service, lease, wins=args.command == "rollback") as guard:
+                    return run(replace(ctx, guard=guard), args)
+            except KeyboardInterrupt:
+                now = f"interrupted: traffic is now {read_now(service)[1]}"
+                raise Interrupted(f"{now}; run `shift` again to go on, or `rollback`") from None
     except GateFailed as exc:
         print(exc, file=sys.stderr)
         return 1
     except RolloutError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
-        print(
-            "interrupted: traffic stays as the last finished step left it; see `status`, "
-            "then run `shift` again to go on, or `rollback`",
-            file=sys.stderr,
-        )
+    except Interrupted as exc:
+        print(exc, file=sys.stderr)
         return 130
 
 

@@ -5,12 +5,11 @@ puts back the split found when the command started, in one patch.
 """
 
 from collections.abc import Callable
-from typing import NoReturn
 
-from knative.errors import GateFailed, RolloutError
+from knative.errors import RolloutError, WriteFailed
 from knative.gate import Thresholds, probe, verdict
-from knative.kn_command import kn_update
 from knative.plan import BLUE, GREEN, Traffic, shifted, tagged, to_targets
+from knative.restore import restore
 from knative.steps import (
     Context,
     apply,
@@ -54,7 +53,6 @@ def shift(
     if ctx.dry_run:
         _show_steps(ctx, service["spec"].get("traffic"), start, candidate, todo)
         return 0
-    live = start
     for number, percent in enumerate(todo, 1):
         if number > 1:
             print(f"waiting {interval:g} s before the next step")
@@ -62,18 +60,15 @@ def shift(
         passed, summary = verdict(probe(url, candidate, limits.requests), limits)
         print(f"gate before step {number}/{len(todo)} ({percent} %): {summary}")
         if not passed:
-            _restore(ctx, start, f"gate failed before step {number}: {summary}", number > 1)
+            restore(ctx, start, f"gate failed before step {number}: {summary}", number > 1)
         try:
             apply(ctx, _step(candidate, percent))
-        except RolloutError as exc:
-            raise RolloutError(
-                f"{exc}; traffic stays at {live.describe()}; run shift again "
-                "to go on from there, or rollback"
-            ) from None
+        except WriteFailed as exc:
+            raise RolloutError(f"{exc}; run shift again to go on from there, or rollback") from None
         try:
             live = traffic_of(wait_until_routed(ctx))
         except RolloutError as exc:
-            _restore(ctx, start, f"step {number} did not take: {exc}", True)
+            restore(ctx, start, f"step {number} did not take: {exc}", True)
         print(f"step {number}/{len(todo)} done: {live.describe()}")
     print(f"done: {candidate} serves {todo[-1]} %")
     return 0
@@ -99,16 +94,3 @@ def _show_steps(ctx: Context, before: list[dict] | None, start: Traffic, candida
         before = to_targets(after)
     print("if a gate fails, traffic goes back in one patch:")
     show_plan(ctx, before, start)
-
-
-def _restore(ctx: Context, start: Traffic, reason: str, changed: bool) -> NoReturn:
-    """Put back the split the command started from, then stop with exit code 1."""
-    if changed:
-        try:
-            apply(ctx, lambda _: start)
-        except RolloutError as exc:
-            by_hand = kn_update(ctx.service.name, ctx.service.namespace, None, start)
-            raise RolloutError(
-                f"{reason}; putting traffic back failed too ({exc}); by hand: {by_hand}"
-            ) from None
-    raise GateFailed(f"{reason}; traffic is {'back' if changed else 'still'} at {start.describe()}")

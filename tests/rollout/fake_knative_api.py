@@ -1,42 +1,38 @@
 """A fake Kubernetes API server for Knative Serving, over real HTTP on 127.0.0.1.
 
-It serves what the rollout tool uses: GET and PATCH of ``services.serving.knative.dev`` and GET
+It serves what the rollout tool uses: GET and PATCH of ``services.serving.knative.dev``, GET
 (one or a list) of ``revisions`` in a namespace, with Knative's behaviour from
-``fake_knative_serving``. Like the API server it answers 409 to a stale ``resourceVersion``, 415
-to a patch that is not a JSON merge patch, and errors as ``Status`` objects. Faults (an HTTP
-status for the next request of a method) and concurrent writers can be injected.
+``fake_knative_serving``, and ``leases.coordination.k8s.io`` (``fake_leases``). Like the API
+server it answers 409 to a stale ``resourceVersion``, 415 to a patch that is not a JSON merge
+patch, errors as ``Status`` objects, and records in ``metadata.managedFields`` which field
+manager last wrote which part of a Service's spec, and when. A PATCH with ``?dryRun=All`` is
+judged in full (conflict, webhook) and answered, but changes nothing. Faults can be injected for
+the next request of a method (``fail``): an HTTP status, a reset connection, a write that applies
+but whose answer is lost, an answer slower than the client waits; and concurrent writers.
 """
 
 import copy
 import json
 import re
 import threading
-from contextlib import contextmanager
+import time
+from contextlib import contextmanager, suppress
 from urllib.parse import parse_qs, urlsplit
 
 import yaml
 
+from tests.rollout.fake_apiserver import managed_fields, merge_patch, status_of
 from tests.rollout.fake_knative_serving import FakeServing
 from tests.rollout.fake_knative_webhook import ApiError
+from tests.rollout.fake_leases import FakeLeases
 from tests.support.loopback_server import JsonHandler, serving
 
+DRY_RUN = "?dryRun=All"
 PATH = re.compile(
-    r"/apis/serving\.knative\.dev/v1/namespaces/(?P<namespace>[^/]+)"
-    r"/(?P<plural>services|revisions)(?:/(?P<name>[^/]+))?"
+    r"/apis/(?P<group>serving\.knative\.dev|coordination\.k8s\.io)/v1/namespaces/"
+    r"(?P<namespace>[^/]+)/(?P<plural>services|revisions|leases)(?:/(?P<name>[^/]+))?"
 )
-
-
-def merge_patch(target, patch):
-    """RFC 7386 JSON merge patch: objects merge, ``null`` deletes, anything else replaces."""
-    if not isinstance(patch, dict):
-        return copy.deepcopy(patch)
-    result = dict(target) if isinstance(target, dict) else {}
-    for key, value in patch.items():
-        if value is None:
-            result.pop(key, None)
-        else:
-            result[key] = merge_patch(result.get(key), value)
-    return result
+FAULTS = ("reset", "lost", "slow")  # besides an HTTP status
 
 
 class FakeKnative(FakeServing):
@@ -44,14 +40,36 @@ class FakeKnative(FakeServing):
 
     def __init__(self, namespace: str = "house-price"):
         super().__init__(namespace)
-        self.requests: list[tuple[str, str]] = []  # (method, path) of every request
-        self.faults: list[tuple[str, int]] = []  # (method, status): answer the next such request
-        self.before_patch: list = []  # callables, one run as each PATCH arrives
+        self.leases = FakeLeases(namespace, self.next_version)
+        self.requests: list[tuple[str, str]] = []  # (method, path[?dryRun=All]) of each request
+        self.faults: list[tuple[str, int | str, str]] = []  # see ``fail``
+        self.slow_seconds = 2.0  # how late a "slow" answer comes
+        self.before_patch: list = []  # callables, one run as each PATCH of a Service arrives
         self.url = ""
         self._lock = threading.Lock()
 
+    def fail(self, method: str, fault: int | str, on: str = "services", times: int = 1) -> None:
+        """The next ``times`` requests of ``method`` to ``on`` (services, revisions, leases)
+        get ``fault``: an HTTP status (nothing applied), "reset" (the connection is reset before
+        anything is applied), "lost" (applied, then the connection is reset: the answer is
+        lost), or "slow" (applied, answered after ``slow_seconds``)."""
+        assert isinstance(fault, int) or fault in FAULTS, fault
+        self.faults += [(method, fault, on)] * times
+
     def patches(self) -> list[str]:
-        return [path for method, path in self.requests if method == "PATCH"]
+        """The paths of every PATCH of a Service that could change it (no dry runs)."""
+        return [
+            path
+            for method, path in self.requests
+            if method == "PATCH" and "/services/" in path and not path.endswith(DRY_RUN)
+        ]
+
+    def dry_runs(self) -> list[str]:
+        return [path for method, path in self.requests if path.endswith(DRY_RUN)]
+
+    def write_concurrently(self, traffic: list[dict], manager: str = "kn", name="house-price"):
+        """Someone else writes the Service's ``spec.traffic``, as kn or kubectl would."""
+        self._write(self.services[name], {"spec": {"traffic": traffic}}, manager)
 
     def kubeconfig(self, path) -> str:
         """A kubeconfig file pointing at this server; returns its path."""
@@ -81,18 +99,28 @@ class FakeKnative(FakeServing):
         with serving(_handler(self)) as self.url:
             yield self
 
-    def handle(self, method: str, path: str, query: dict, content_type: str, body: bytes):
+    def arrived(self, method: str, path: str) -> int | str | None:
+        """Count a request in; the fault injected for it, if any (taken off the list)."""
         with self._lock:
             self.ticks += 1
             self.requests.append((method, path))
             for fault in self.faults:
-                if fault[0] == method:
+                if fault[0] == method and f"/{fault[2]}" in path:
                     self.faults.remove(fault)
-                    raise ApiError(fault[1], "Injected", f"injected fault {fault[1]}")
+                    return fault[1]
+        return None
+
+    def handle(self, method: str, path: str, query: dict, content_type: str, body: bytes):
+        with self._lock:
             match = PATH.fullmatch(path)
             if not match or match["namespace"] != self.namespace:
                 raise ApiError(404, "NotFound", f"the server could not find {path}")
             plural, name = match["plural"], match["name"]
+            dry_run = query.get("dryRun")
+            if dry_run not in (None, ["All"]):
+                raise ApiError(400, "BadRequest", f"Unsupported value: {dry_run[0]!r}: dryRun")
+            if plural == "leases":
+                return self.leases.handle(method, name, content_type, body)
             if method == "GET" and plural == "revisions" and name is None:
                 selector = query.get("labelSelector", [""])[0]
                 return {"kind": "RevisionList", "items": self.list_revisions(selector)}
@@ -101,7 +129,9 @@ class FakeKnative(FakeServing):
             if method == "GET":
                 return copy.deepcopy(self.observe(self._find(self.services, plural, name)))
             if method == "PATCH" and plural == "services" and name:
-                return self._patch(self._find(self.services, plural, name), content_type, body)
+                manager = query.get("fieldManager", ["unnamed"])[0]
+                service = self._find(self.services, plural, name)
+                return self._patch(service, content_type, body, manager, bool(dry_run))
             raise ApiError(405, "MethodNotAllowed", f"{method} is not served on {path}")
 
     def _find(self, store: dict, plural: str, name: str) -> dict:
@@ -109,8 +139,8 @@ class FakeKnative(FakeServing):
             raise ApiError(404, "NotFound", f'{plural}.serving.knative.dev "{name}" not found')
         return store[name]
 
-    def _patch(self, service: dict, content_type: str, body: bytes) -> dict:
-        if self.before_patch:
+    def _patch(self, service: dict, content_type: str, body: bytes, manager: str, dry_run: bool):
+        if self.before_patch and not dry_run:
             self.before_patch.pop(0)()
         if content_type != "application/merge-patch+json":
             raise ApiError(415, "UnsupportedMediaType", f"{content_type} is not supported")
@@ -124,7 +154,15 @@ class FakeKnative(FakeServing):
                 f'Operation cannot be fulfilled on services.serving.knative.dev "{name}": '
                 "the object has been modified; please apply your changes to the latest version",
             )
-        return copy.deepcopy(self.update(name, merge_patch(service, patch)))
+        return copy.deepcopy(self._write(service, patch, manager, dry_run))
+
+    def _write(self, service: dict, patch: dict, manager: str, dry_run: bool = False) -> dict:
+        """Merge ``patch`` in; ``manager`` now owns the parts of the spec it set."""
+        updated = merge_patch(service, patch)
+        updated["metadata"]["managedFields"] = managed_fields(
+            service["metadata"].get("managedFields") or [], manager, patch.get("spec") or {}
+        )
+        return self.update(service["metadata"]["name"], updated, dry_run)
 
 
 def _handler(fake: FakeKnative):
@@ -132,26 +170,24 @@ def _handler(fake: FakeKnative):
         def _serve(self):
             parts = urlsplit(self.path)
             content_type = (self.headers.get("Content-Type") or "").split(";")[0]
+            dry_run = "dryRun" in parse_qs(parts.query)
+            fault = fake.arrived(self.command, parts.path + (DRY_RUN if dry_run else ""))
+            if fault == "reset":
+                return self.reset()
             try:
+                if isinstance(fault, int):
+                    raise ApiError(fault, "Injected", f"injected fault {fault}")
                 query = parse_qs(parts.query)
                 answer = fake.handle(self.command, parts.path, query, content_type, self.body())
-                self.reply(200, answer)
             except ApiError as exc:
-                self.reply(exc.code, _status(exc))
+                return self.reply(exc.code, status_of(exc))
+            if fault == "lost":
+                return self.reset()
+            if fault == "slow":
+                time.sleep(fake.slow_seconds)
+            with suppress(OSError):  # a slow answer: the client may have stopped waiting
+                self.reply(200, answer)
 
         do_GET = do_PATCH = do_PUT = do_POST = do_DELETE = _serve
 
     return Handler
-
-
-def _status(exc: ApiError) -> dict:
-    """The body of a failed request, as the Kubernetes API server writes it."""
-    return {
-        "kind": "Status",
-        "apiVersion": "v1",
-        "metadata": {},
-        "status": "Failure",
-        "message": exc.message,
-        "reason": exc.reason,
-        "code": exc.code,
-    }

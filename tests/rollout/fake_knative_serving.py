@@ -2,43 +2,46 @@
 serves it): what the webhook admits and what the controller makes of it.
 
 Like Knative it creates a Revision when the template's name changes (the name must start with
-the service's), mirrors ``spec.traffic`` into ``status.traffic`` with revision names resolved
-and tag URLs, and keeps ``generation`` and ``observedGeneration``; ``fake_knative_webhook``
-decides what it admits. Time is logical: each API request is one tick; revisions
-turn Ready, and a Service's status catches up with a change, a chosen number of ticks later.
+the service's), refuses to route when the name is an existing revision's with another spec
+(RevisionNameTaken), mirrors ``spec.traffic`` into ``status.traffic`` with revision names
+resolved and tag URLs, and keeps ``generation`` and ``observedGeneration``;
+``fake_knative_webhook`` decides what it admits. Time is logical: each API request is one tick;
+revisions turn Ready, and a Service's status catches up with a change, a chosen number of ticks
+later.
 """
 
 import copy
 
+from tests.release.manifests.knative_manifests import cluster_limits
+from tests.rollout.fake_knative_revisions import FakeRevisions
 from tests.rollout.fake_knative_webhook import admit
 
 IMAGE = "registry.example.com/house-price:1.0"
 
 
-class FakeServing:
+class FakeServing(FakeRevisions):
     """Knative Serving in one namespace: Services, their Revisions, and the knobs tests turn."""
 
     def __init__(self, namespace: str = "house-price"):
-        self.namespace = namespace
+        super().__init__(namespace)
         self.services: dict[str, dict] = {}
-        self.revisions: dict[str, dict] = {}
         self.traffic_history: list[list[dict]] = []  # spec.traffic after each accepted change
-        self.revision_ready_after = 0  # ticks until a new revision turns Ready
         self.reconcile_after = 0  # ticks until the Service's status catches up with a change
-        self.failing_revisions: dict[str, str] = {}  # revision name -> why it fails
         self.tag_urls: dict[str, str] = {}  # tag -> URL to publish instead of Knative's own
-        self.ticks = 0
+        self.limits = cluster_limits()  # the cluster settings the webhook checks against
         self._version = 0
         self._settle_at: dict[str, int] = {}
+        self._name_taken: dict[str, str | None] = {}  # service -> revision name it cannot use
 
     def tag_url(self, tag: str, service: str) -> str:
         default = f"http://{tag}-{service}.{self.namespace}.example.com"
         return self.tag_urls.get(tag, default)
 
-    def add_service(self, name="house-price", revisions=("house-price-v1",), traffic=None):
-        """A Service whose template produced ``revisions`` in turn, all Ready."""
-        for revision in revisions:
-            self._create_revision(name, revision, {"containers": [{"image": IMAGE}]}, ready_in=0)
+    def add_service(
+        self, name="house-price", revisions=("house-price-v1",), traffic=None, model_version="1"
+    ):
+        """A Service whose template (``IMAGE``, the model) produced ``revisions``, all Ready."""
+        model = f"/app/model_data/model-v{model_version}.onnx"
         template = {
             "metadata": {"name": revisions[-1]},
             "spec": {
@@ -47,12 +50,14 @@ class FakeServing:
                     {
                         "image": IMAGE,
                         "ports": [{"containerPort": 8080}],
-                        "env": [{"name": "MODEL_PATH", "value": "/app/model_data/model-v1.onnx"}],
+                        "env": [{"name": "MODEL_PATH", "value": model}],
                         "readinessProbe": {"httpGet": {"path": "/readyz"}},
                     }
                 ],
             },
         }
+        for revision in revisions:
+            self._create_revision(name, revision, template["spec"], ready_in=0)
         traffic = traffic or [{"revisionName": revisions[0], "percent": 100}]
         self.services[name] = {
             "apiVersion": "serving.knative.dev/v1",
@@ -73,66 +78,38 @@ class FakeServing:
         service["metadata"].setdefault("annotations", {})["someone/else"] = str(self.ticks)
         self._stamp(service)
 
-    def update(self, name: str, updated: dict) -> dict:
-        """Take ``updated`` as Service ``name`` if the webhook admits it; the controller acts."""
+    def update(self, name: str, updated: dict, dry_run: bool = False) -> dict:
+        """Take ``updated`` as Service ``name`` if the webhook admits it; the controller acts.
+
+        A dry run is judged the same way but only answered: nothing is stored or created.
+        """
         service = self.services[name]
-        admit(service, updated)
+        admit(service, updated, self.limits)
+        updated = copy.deepcopy(updated)
         if updated["spec"] != service["spec"]:
             updated["metadata"]["generation"] += 1
+        if dry_run:
+            return updated | {"status": copy.deepcopy(service.get("status"))}
+        if updated["spec"] != service["spec"]:
             self._settle_at[name] = self.ticks + self.reconcile_after
         self._stamp(updated)
         self.services[name] = updated
         template = updated["spec"]["template"]
-        if template["metadata"]["name"] not in self.revisions:
-            ready_in = self.revision_ready_after
-            self._create_revision(name, template["metadata"]["name"], template["spec"], ready_in)
+        revision = template["metadata"]["name"]
+        if revision not in self.revisions:
+            self._create_revision(name, revision, template["spec"], self.revision_ready_after)
+        taken = self.revisions[revision]["spec"] != template["spec"]
+        self._name_taken[name] = revision if taken else None
         self.traffic_history.append(copy.deepcopy(updated["spec"].get("traffic")))
         return self.observe(updated)
 
-    def _stamp(self, resource: dict) -> None:
+    def next_version(self) -> str:
+        """The next ``resourceVersion``: one counter for every kind, as etcd's revision is."""
         self._version += 1
-        resource["metadata"]["resourceVersion"] = str(self._version)
+        return str(self._version)
 
-    def _create_revision(self, service: str, name: str, spec: dict, ready_in: int) -> None:
-        self.revisions[name] = {
-            "apiVersion": "serving.knative.dev/v1",
-            "kind": "Revision",
-            "metadata": {
-                "name": name,
-                "namespace": self.namespace,
-                "generation": 1,
-                "creationTimestamp": f"2026-01-01T00:{len(self.revisions):02d}:00Z",
-                "labels": {
-                    "serving.knative.dev/service": service,
-                    "serving.knative.dev/configuration": service,
-                },
-            },
-            "spec": copy.deepcopy(spec),
-            "ready_at": self.ticks + ready_in,
-        }
-
-    def revision_view(self, revision: dict) -> dict:
-        view = copy.deepcopy({k: v for k, v in revision.items() if k != "ready_at"})
-        name = revision["metadata"]["name"]
-        if self.ticks < revision["ready_at"]:
-            condition = {"type": "Ready", "status": "Unknown", "reason": "Deploying"}
-        elif name in self.failing_revisions:
-            message = self.failing_revisions[name]
-            condition = {"type": "Ready", "status": "False", "reason": "Failed", "message": message}
-        else:
-            condition = {"type": "Ready", "status": "True"}
-        view["status"] = {"observedGeneration": 1, "conditions": [condition]}
-        return view
-
-    def _ready(self, name: str) -> str:
-        if name not in self.revisions:
-            return "Missing"
-        return self.revision_view(self.revisions[name])["status"]["conditions"][0]["status"]
-
-    def list_revisions(self, selector: str) -> list[dict]:
-        key, _, value = selector.partition("=")
-        views = [self.revision_view(revision) for revision in self.revisions.values()]
-        return [v for v in views if not key or v["metadata"]["labels"].get(key) == value]
+    def _stamp(self, resource: dict) -> None:
+        resource["metadata"]["resourceVersion"] = self.next_version()
 
     def observe(self, service: dict) -> dict:
         """The controller catches up once the service's settle tick has passed."""
@@ -144,6 +121,14 @@ class FakeServing:
         name, spec = service["metadata"]["name"], service["spec"]
         latest = spec["template"]["metadata"]["name"]
         status = service.get("status") or {}
+        if self._name_taken.get(name):
+            message = f'The revision name "{latest}" is taken by a conflicting Revision'
+            message += ", so traffic will not be migrated"
+            condition = {"type": "Ready", "status": "False", "reason": "RevisionNameTaken"}
+            generation = service["metadata"]["generation"]
+            service["status"] = status | {"observedGeneration": generation}
+            service["status"]["conditions"] = [condition | {"message": message}]
+            return
         latest_ready = (
             latest if self._ready(latest) == "True" else status.get("latestReadyRevisionName")
         )

@@ -1,59 +1,24 @@
 """``python -m knative.rollout`` end to end: the real kubernetes client against the fake Knative
 API, the gate against a local tag route, waits on an injected clock. All on 127.0.0.1."""
 
+import copy
 import json
 import socket
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
-from knative.plan import Traffic, parse_traffic, to_targets
-from knative.rollout import main
+from knative.plan import Traffic, parse_traffic
+from tests.release.manifests.knative_rules.limits import ClusterLimits
 from tests.rollout.fake_kn import kn_applied
 from tests.rollout.fake_knative_api import FakeKnative
+from tests.rollout.fake_knative_serving import IMAGE
 from tests.rollout.fake_tag_route import FakeTagRoute
-from tests.support.fake_clock import FakeClock
+from tests.rollout.shared import DEPLOYED, TAGS, V1, V2, cli
 from tests.support.repo import REPO
 
-V1, V2 = "house-price-v1", "house-price-v2"
-TAGS = {"blue": V1, "green": V2}
-DEPLOYED = to_targets(Traffic({V1: 100, V2: 0}, TAGS))
 GATE = ["--probe-requests", "5"]
-
-
-@pytest.fixture
-def route():
-    with FakeTagRoute(V2).running() as running:
-        yield running
-
-
-def _cli(fake: FakeKnative, tmp_path: Path):
-    """Run the command line against ``fake``; ``run.clock`` is the clock its waits use."""
-    kubeconfig = fake.kubeconfig(tmp_path / "kubeconfig")
-    clock = FakeClock()
-
-    def run(*args: str) -> int:
-        return main(["--kubeconfig", kubeconfig, *args], clock=clock)
-
-    run.clock = clock
-    return run
-
-
-@pytest.fixture
-def fresh(tmp_path):
-    """Only house-price-v1, serving everything: before the first deploy."""
-    with FakeKnative.started() as fake:
-        yield fake, _cli(fake, tmp_path)
-
-
-@pytest.fixture
-def deployed(tmp_path, route):
-    """house-price-v1 at 100 % tagged blue, house-price-v2 at 0 % tagged green (the route)."""
-    with FakeKnative.started(revisions=(V1, V2), traffic=DEPLOYED) as fake:
-        fake.tag_urls["green"] = route.url
-        yield fake, _cli(fake, tmp_path)
 
 
 def _kn_commands(out: str) -> list[str]:
@@ -88,59 +53,132 @@ def test_status_in_json(deployed, capsys):
     assert found["ready"] is False  # a routed revision failing makes the Service not ready
 
 
+def deploy_args(release="bbbbbbb", image="registry.example.com/hp:bbbbbbb", model_version="2"):
+    return ("deploy", "--image", image, "--model-version", model_version, "--release", release)
+
+
+NEW = "house-price-v2-bbbbbbb"  # what deploy_args() deploys
+
+
 def test_deploy_adds_green_at_0_waits_for_it_and_prints_its_url(fresh, capsys):
     fake, rollout = fresh
     fake.revision_ready_after = 4
-    assert rollout("deploy", "--image", "registry.example.com/hp:2", "--model-version", "2") == 0
-    assert parse_traffic(fake.traffic(), None) == Traffic({V1: 100, V2: 0}, TAGS)
-    container = fake.revisions[V2]["spec"]["containers"][0]
-    assert container["image"] == "registry.example.com/hp:2"
+    assert rollout(*deploy_args()) == 0
+    assert parse_traffic(fake.traffic(), None) == Traffic(
+        {V1: 100, NEW: 0}, {"blue": V1, "green": NEW}
+    )
+    container = fake.revisions[NEW]["spec"]["containers"][0]
+    assert container["image"] == "registry.example.com/hp:bbbbbbb"
     assert {"name": "MODEL_PATH", "value": "/app/model_data/model-v2.onnx"} in container["env"]
     assert container["ports"] == [{"containerPort": 8080}]  # the rest of the template is kept
     assert len(fake.patches()) == 1
     assert rollout.clock.sleeps, "waited for the revision on the injected clock"
     out = capsys.readouterr().out
-    assert f"answers at its tag URL: {fake.tag_url('green', 'house-price')}" in out
+    assert (
+        f"{NEW} serves 0 % and answers at its tag URL: {fake.tag_url('green', 'house-price')}"
+        in out
+    )
 
 
-def test_deploy_can_run_again(fresh):
+def test_deploy_asks_the_cluster_first_with_a_server_side_dry_run(fresh, capsys):
     fake, rollout = fresh
-    args = ("deploy", "--image", "registry.example.com/hp:2", "--model-version", "2")
-    assert rollout(*args) == 0
-    assert rollout(*args) == 0
-    assert parse_traffic(fake.traffic(), None) == Traffic({V1: 100, V2: 0}, TAGS)
-    assert list(fake.revisions) == [V1, V2]
+    assert rollout(*deploy_args()) == 0
+    writes = [path for method, path in fake.requests if method == "PATCH"]
+    assert writes == [*fake.dry_runs(), *fake.patches()] and len(writes) == 2
+    assert "admission webhook accept it (server-side dry run)" in capsys.readouterr().out
 
 
-def test_deploy_of_an_older_existing_version_is_refused(deployed, capsys):
-    fake, rollout = deployed
-    assert rollout("deploy", "--image", "registry.example.com/hp:1", "--model-version", "1") == 2
-    assert f"revision {V1} already exists" in capsys.readouterr().err
-    assert fake.patches() == []
+def test_a_deploy_the_webhook_rejects_exits_2_with_its_message_and_changes_nothing(fresh, capsys):
+    fake, rollout = fresh
+    fake.limits = ClusterLimits(container_concurrency_max_limit=5)  # the template asks for 10
+    before = copy.deepcopy(fake.services["house-price"])
+    assert rollout(*deploy_args()) == 2
+    err = capsys.readouterr().err
+    assert "could not check the patch with the API server (dry run)" in err
+    assert 'admission webhook "validation.webhook.serving.knative.dev" denied the request' in err
+    assert "containerConcurrency: 10 is outside [0, 5]" in err
+    assert err.rstrip().endswith("nothing was changed, traffic is as it was")
+    assert len(fake.dry_runs()) == 1 and fake.patches() == []
+    assert fake.services["house-price"] == before and NEW not in fake.revisions
+
+
+def test_running_the_same_release_again_changes_nothing_and_says_so(fresh, capsys):
+    fake, rollout = fresh
+    assert rollout(*deploy_args()) == 0
+    writes = (fake.patches(), fake.dry_runs(), fake.services["house-price"]["spec"])
+    capsys.readouterr()
+    assert rollout(*deploy_args()) == 0
+    out = capsys.readouterr().out
+    assert f"nothing to deploy: revision {NEW} already runs registry.example.com/hp:bbbbbbb" in out
+    assert "no new revision" in out and f"{NEW} serves 0 %" in out
+    assert (fake.patches(), fake.dry_runs(), fake.services["house-price"]["spec"]) == writes
+    assert list(fake.revisions) == [V1, NEW]
+
+
+def test_the_same_release_with_another_image_is_refused(fresh, capsys):
+    fake, rollout = fresh
+    assert rollout(*deploy_args()) == 0
+    patches = len(fake.patches())
+    assert rollout(*deploy_args(image="registry.example.com/hp:other")) == 2
+    assert f"revision {NEW} already exists and runs another image" in capsys.readouterr().err
+    assert len(fake.patches()) == patches and len(fake.dry_runs()) == 1
+
+
+def test_an_earlier_release_is_not_deployed_again(fresh, capsys):
+    fake, rollout = fresh
+    assert rollout(*deploy_args()) == 0
+    assert rollout(*deploy_args("ccccccc", "registry.example.com/hp:ccccccc")) == 0
+    patches = len(fake.patches())
+    assert rollout(*deploy_args()) == 2
+    err = capsys.readouterr().err
+    assert f"revision {NEW} is an earlier deploy" in err and "house-price-v2-ccccccc" in err
+    assert len(fake.patches()) == patches
 
 
 def test_deploy_of_a_failing_revision_exits_2_with_traffic_where_it_was(fresh, capsys):
     fake, rollout = fresh
-    fake.failing_revisions[V2] = "container exited: model not found"
-    assert rollout("deploy", "--image", "registry.example.com/hp:2", "--model-version", "2") == 2
+    fake.failing_revisions[NEW] = "container exited: model not found"
+    assert rollout(*deploy_args()) == 2
     err = capsys.readouterr().err
-    assert f"revision {V2} failed: container exited: model not found" in err
-    assert f"{V2} has 0 %, traffic is as it was" in err
-    assert parse_traffic(fake.traffic(), None).percents == {V1: 100, V2: 0}
+    assert f"revision {NEW} failed: container exited: model not found" in err
+    assert f"{NEW} has 0 %, traffic is as it was" in err
+    assert parse_traffic(fake.traffic(), None).percents == {V1: 100, NEW: 0}
 
 
 def test_deploy_dry_run_writes_nothing_and_its_kn_command_does_the_same(fresh, capsys):
     fake, rollout = fresh
     before = fake.traffic()
-    args = ("deploy", "--image", "registry.example.com/hp:2", "--model-version", "2")
-    assert rollout(*args, "--dry-run") == 0
-    assert fake.patches() == []
+    assert rollout(*deploy_args(), "--dry-run") == 0
+    assert fake.patches() == [] and fake.dry_runs() == []
     [command] = _kn_commands(capsys.readouterr().out)
     applied, flags = kn_applied(command, before)
-    assert rollout(*args) == 0
+    assert rollout(*deploy_args()) == 0
     assert parse_traffic(applied, None) == parse_traffic(fake.traffic(), None)
-    assert (flags["revision_name"], flags["image"]) == (V2, "registry.example.com/hp:2")
+    assert (flags["revision_name"], flags["image"]) == (NEW, "registry.example.com/hp:bbbbbbb")
     assert flags["env"] == ["MODEL_PATH=/app/model_data/model-v2.onnx"]
+
+
+def test_a_code_only_release_goes_green_end_to_end(tmp_path, capsys):
+    """Same model v2, new code: a new revision beside the serving one, shifted, promoted."""
+    serving = "house-price-v2-aaaaaaa"
+    with (
+        FakeKnative.started(revisions=(serving,), model_version="2") as fake,
+        FakeTagRoute(NEW).running() as route,
+    ):
+        fake.tag_urls["green"] = route.url
+        rollout = cli(fake, tmp_path)
+        assert rollout(*deploy_args()) == 0
+        assert rollout("shift", "--to", NEW, *GATE) == 0
+        assert rollout("promote", *GATE) == 0
+    assert parse_traffic(fake.traffic(), None) == Traffic(
+        {serving: 0, NEW: 100}, {"blue": serving, "green": NEW}
+    )
+    images = {name: rev["spec"]["containers"][0]["image"] for name, rev in fake.revisions.items()}
+    assert images == {serving: IMAGE, NEW: "registry.example.com/hp:bbbbbbb"}
+    models = {rev["spec"]["containers"][0]["env"][-1]["value"] for rev in fake.revisions.values()}
+    assert models == {"/app/model_data/model-v2.onnx"}
+    assert _percents(fake.traffic_history, NEW) == [0, 10, 25, 50, 100]
+    assert "nothing to do" in capsys.readouterr().out  # promote found the shift done
 
 
 def test_a_full_shift_grows_monotonically_and_always_sums_to_100(deployed, route, capsys):
@@ -187,11 +225,11 @@ def test_a_conflict_in_the_middle_is_re_read_and_retried(deployed):
 
 def test_an_api_error_mid_shift_exits_2_and_says_where_traffic_is(deployed, capsys):
     fake, rollout = deployed
-    rollout.clock.on_sleep.append(lambda: fake.faults.append(("PATCH", 500)))
+    rollout.clock.on_sleep.append(lambda: fake.fail("PATCH", 500, times=3))
     assert rollout("shift", "--to", V2, *GATE) == 2
     err = capsys.readouterr().err
     assert "the API answered 500" in err
-    assert f"traffic stays at {V1} 90 %, {V2} 10 %" in err
+    assert f"the API holds {V1} 90 %, {V2} 10 % (read back)" in err
     assert _percents([fake.traffic()], V2) == [10]
 
 
@@ -239,7 +277,7 @@ def test_an_api_server_that_does_not_answer_exits_2_with_a_message(tmp_path, cap
         sock.bind(("127.0.0.1", 0))
         fake = FakeKnative()
         fake.url = f"http://127.0.0.1:{sock.getsockname()[1]}"  # bound, never listening: refused
-        assert _cli(fake, tmp_path)("status") == 2
+        assert cli(fake, tmp_path)("status") == 2
     assert "could not read service: the API server did not answer" in capsys.readouterr().err
 
 

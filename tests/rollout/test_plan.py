@@ -148,11 +148,27 @@ def test_durations_parse_with_units():
         parse_duration("soon")
 
 
-def test_revision_name_and_model_path_come_from_the_model_version():
-    assert revision_name("house-price", "2") == V2
+def test_the_revision_name_says_the_model_and_the_release():
+    assert revision_name("house-price", "2", "1a2b3c4") == "house-price-v2-1a2b3c4"
     assert model_path("2") == "/app/model_data/model-v2.onnx"
-    with pytest.raises(RolloutError, match="number like 2"):
-        revision_name("house-price", "v2")
+    longest = "a" * (63 - len("house-price-v2-"))
+    assert len(revision_name("house-price", "2", longest)) == 63
+
+
+@pytest.mark.parametrize(
+    ("model_version", "release", "message"),
+    [
+        ("v2", "1a2b3c4", "number like 2"),
+        ("2", "", "--release wants lowercase letters"),
+        ("2", "1A2B3C4", "--release wants lowercase letters"),
+        ("2", "feature/x", "--release wants lowercase letters"),
+        ("2", "abc-", "--release wants lowercase letters"),  # a DNS label ends alphanumeric
+        ("2", "a" * 49, "longer than 63 characters"),
+    ],
+)
+def test_a_bad_model_version_or_release_is_refused(model_version, release, message):
+    with pytest.raises(RolloutError, match=message):
+        revision_name("house-price", model_version, release)
 
 
 def test_new_template_changes_name_image_and_model_and_keeps_the_rest():

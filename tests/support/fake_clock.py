@@ -2,7 +2,11 @@
 
 
 class FakeClock:
-    """``monotonic`` and ``sleep`` as the code under test uses them; ``on_sleep`` hooks run once."""
+    """``monotonic`` and ``sleep`` as the code under test uses them.
+
+    The hooks in ``on_sleep`` run once, at the next ``sleep``; a hook that adds a hook has it run
+    at the sleep after.
+    """
 
     def __init__(self):
         self.now, self.sleeps, self.on_sleep = 0.0, [], []
@@ -13,5 +17,6 @@ class FakeClock:
     def sleep(self, seconds: float) -> None:
         self.sleeps.append(seconds)
         self.now += seconds
-        while self.on_sleep:
-            self.on_sleep.pop(0)()
+        hooks, self.on_sleep[:] = list(self.on_sleep), []
+        for hook in hooks:
+            hook()

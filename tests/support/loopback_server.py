@@ -1,6 +1,8 @@
 """Serve a request handler on 127.0.0.1 in a thread, for the fakes of the rollout tests."""
 
 import json
+import socket
+import struct
 import threading
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -34,6 +36,12 @@ class JsonHandler(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(payload)))
         self.end_headers()
         self.wfile.write(payload)
+
+    def reset(self) -> None:
+        """Reset the connection (RST, not a clean close): the client gets no answer."""
+        self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        self.connection.close()
+        self.close_connection = True
 
     def log_message(self, *args):
         pass

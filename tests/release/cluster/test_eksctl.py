@@ -1,28 +1,56 @@
-"""cluster/eks-cluster.yaml has what eksctl needs; its nodes hold Knative and max-scale pods."""
+"""cluster/eks-cluster.yaml, rendered as the walk-through renders it, has what eksctl needs; the
+system nodes hold Knative, and Karpenter's node pool holds every pod the cluster limit allows."""
+
+import math
+import re
 
 import pytest
 import yaml
 
-from tests.release.manifests.knative_manifests import CLUSTER, PHASES, cluster_limits, phase_service
+from tests.release.manifests.knative_manifests import (
+    CLUSTER,
+    PHASES,
+    cluster_limits,
+    phase_service,
+    rendered,
+)
 
+ACCOUNT = "123456789012"
 VCPUS = {"m6i.xlarge": 4}  # instance types used here, from AWS's instance type list
 KNATIVE_AND_SYSTEM_VCPU = 2.5  # Knative, Kourier and kube-system requests, with room to spare
+NODE_OVERHEAD_VCPU = 0.3  # the EKS AMI's kubelet reserve and the daemons on every node
 QUEUE_PROXY_VCPU = 0.025  # Knative's default CPU request for the queue-proxy sidecar
+KNATIVE_MINIMUM = (1, 34)  # knative.dev/pkg's minimum Kubernetes for Knative Serving 1.23
 
 
 @pytest.fixture(scope="module")
 def config():
-    return yaml.safe_load((CLUSTER / "eks-cluster.yaml").read_text())
+    return yaml.safe_load(rendered("eks-cluster.yaml", AWS_ACCOUNT_ID=ACCOUNT))
 
 
-def test_kubernetes_is_one_knative_1_23_supports(config):
+@pytest.fixture(scope="module")
+def node_pool():
+    documents = yaml.safe_load_all((CLUSTER / "karpenter.yaml").read_text())
+    return {document["kind"]: document for document in documents}
+
+
+def test_kubernetes_is_current_and_one_knative_supports(config):
     version = config["metadata"]["version"]
     assert isinstance(version, str), "quote the version: YAML would read 1.40 as 1.4"
-    assert tuple(map(int, version.split("."))) >= (1, 34)
+    assert tuple(map(int, version.split("."))) >= max((1, 35), KNATIVE_MINIMUM)
 
 
-def test_oidc_is_on(config):
+def test_oidc_is_on_for_karpenters_controller(config):
     assert config["iam"]["withOIDC"] is True
+    assert re.fullmatch(r"\d+\.\d+\.\d+", config["karpenter"]["version"]), "pin Karpenter exactly"
+
+
+def test_ci_gets_in_through_an_access_entry_with_no_access_policy(config):
+    assert config["accessConfig"]["authenticationMode"] in ("API", "API_AND_CONFIG_MAP")
+    (entry,) = config["accessConfig"]["accessEntries"]
+    assert entry["principalARN"] == f"arn:aws:iam::{ACCOUNT}:role/house-price-circleci"
+    assert entry["kubernetesGroups"] == ["house-price-release"]
+    assert "accessPolicies" not in entry  # so RBAC (cluster/ci-rbac.yaml) is all CI may do
 
 
 def test_only_managed_node_groups_with_their_sizes(config):
@@ -32,6 +60,11 @@ def test_only_managed_node_groups_with_their_sizes(config):
         assert group["name"] and group["instanceType"] in VCPUS
         assert group["amiFamily"] == "AmazonLinux2023"  # EKS has no AL2 images past 1.32
         assert 1 <= group["minSize"] <= group["desiredCapacity"] <= group["maxSize"]
+
+
+def test_the_system_nodes_hold_knative_and_kube_system(config):
+    vcpus = sum(VCPUS[g["instanceType"]] * g["minSize"] for g in config["managedNodeGroups"])
+    assert vcpus - NODE_OVERHEAD_VCPU * len(config["managedNodeGroups"]) >= KNATIVE_AND_SYSTEM_VCPU
 
 
 def pod_vcpu():
@@ -44,17 +77,33 @@ def pod_vcpu():
     return (float(cpu[:-1]) / 1000 if cpu.endswith("m") else float(cpu)) + QUEUE_PROXY_VCPU
 
 
-def node_vcpus(config, size_field):
-    return sum(VCPUS[g["instanceType"]] * g[size_field] for g in config["managedNodeGroups"])
+def requirement(node_pool, key):
+    requirements = node_pool["NodePool"]["spec"]["template"]["spec"]["requirements"]
+    (found,) = [r for r in requirements if r["key"] == key]
+    return found
 
 
-def test_the_nodes_hold_every_pod_max_scale_allows(config):
-    annotations = phase_service(PHASES[0])["spec"]["template"]["metadata"]["annotations"]
-    max_scale = int(annotations["autoscaling.knative.dev/max-scale"])
-    free = node_vcpus(config, "desiredCapacity") - KNATIVE_AND_SYSTEM_VCPU
-    assert max_scale * pod_vcpu() <= free
+def test_karpenters_pool_holds_every_pod_the_cluster_limit_allows(node_pool):
+    """Whatever node size Karpenter picks, max-scale-limit pods fit within the pool's limit."""
+    pods = cluster_limits().max_scale_limit
+    limit = float(node_pool["NodePool"]["spec"]["limits"]["cpu"])
+    for size in map(int, requirement(node_pool, "karpenter.k8s.aws/instance-cpu")["values"]):
+        per_node = math.floor((size - NODE_OVERHEAD_VCPU) / pod_vcpu())
+        assert per_node >= 1, f"a {size}-vCPU node holds no predictor pod"
+        assert math.ceil(pods / per_node) * size <= limit, f"{pods} pods on {size}-vCPU nodes"
 
 
-def test_the_cluster_limit_fits_the_node_group_at_its_largest(config):
-    free = node_vcpus(config, "maxSize") - KNATIVE_AND_SYSTEM_VCPU
-    assert 0 < cluster_limits().max_scale_limit * pod_vcpu() <= free
+def test_karpenters_nodes_are_the_clusters_own(node_pool, config):
+    node_class = node_pool["EC2NodeClass"]["spec"]
+    cluster = config["metadata"]["name"]
+    assert (
+        node_pool["NodePool"]["spec"]["template"]["spec"]["nodeClassRef"]["name"]
+        == (node_pool["EC2NodeClass"]["metadata"]["name"])
+    )
+    assert node_class["role"] == f"eksctl-KarpenterNodeRole-{cluster}"  # the role eksctl makes
+    discovery = {"karpenter.sh/discovery": config["metadata"]["tags"]["karpenter.sh/discovery"]}
+    assert discovery == {"karpenter.sh/discovery": cluster}
+    for terms in ("subnetSelectorTerms", "securityGroupSelectorTerms"):
+        assert all(discovery.items() <= term["tags"].items() for term in node_class[terms])
+    (ami,) = node_class["amiSelectorTerms"]
+    assert re.fullmatch(r"al2023@v\d{8}", ami["alias"]), "pin the node image, never @latest"

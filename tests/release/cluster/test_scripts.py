@@ -91,14 +91,19 @@ def test_missing_tools_stop_the_script_before_anything_runs(tools, script):
     assert calls == []
 
 
-def test_no_cluster_stops_the_install_before_any_change(tools):
+def every_tool(tools, kubectl_body=""):
+    """kubectl (running ``kubectl_body`` after it records its call), eksctl and kn on PATH."""
     add, run = tools
-    add("kubectl", "exit 1")
+    add("kubectl", kubectl_body)
     add("eksctl")
     add("kn")
-    result, calls = run("install-knative.sh")
+    return run
+
+
+def test_no_cluster_stops_the_install_before_any_change(tools):
+    result, calls = every_tool(tools, "exit 1")("install-knative.sh")
     assert result.returncode == 2
-    assert "eksctl create cluster -f cluster/eks-cluster.yaml" in result.stderr
+    assert "< cluster/eks-cluster.yaml | eksctl create cluster -f -" in result.stderr
     assert calls == ["kubectl cluster-info"]  # and nothing after it
 
 
@@ -108,10 +113,7 @@ def position(calls, fragment):
 
 @pytest.fixture
 def all_tools(tools):
-    add, run = tools
-    for name in ("kubectl", "eksctl", "kn"):
-        add(name)
-    return run
+    return every_tool(tools)
 
 
 def test_install_order_waits_for_each_layer(all_tools):
@@ -122,12 +124,29 @@ def test_install_order_waits_for_each_layer(all_tools):
         "condition=Established",
         "knative-v1.23.0/serving-core.yaml",
         "knative-v1.23.0/kourier.yaml",
+        "aws-load-balancer-connection-idle-timeout",
+        "--dry-run=server",
         "config-autoscaler.yaml",
         "serving-default-domain.yaml",
         "job/default-domain",
+        "crd nodepools.karpenter.sh",
+        "karpenter.yaml",
+        "ci-rbac.yaml",
     ]
     assert [position(calls, step) for step in order] == sorted(position(calls, s) for s in order)
-    assert "--server-side" in calls[position(calls, "config-autoscaler.yaml")]
+    settings = [call for call in calls if "config-autoscaler.yaml" in call]
+    assert len(settings) == 2 and all("--server-side" in call for call in settings)
+    assert "--dry-run=server" in settings[0] and "--dry-run" not in settings[1]
+    assert all(f in settings[0] for f in ("config-network.yaml", "config-features.yaml"))
+    assert "knative/base/namespace.yaml" in calls[position(calls, "ci-rbac.yaml")]
+
+
+def test_no_karpenter_stops_the_install_with_a_message(tools):
+    no_karpenter = 'if [[ "$*" == "get crd nodepools.karpenter.sh" ]]; then exit 1; fi'
+    result, calls = every_tool(tools, no_karpenter)("install-knative.sh")
+    assert result.returncode == 2
+    assert "Karpenter is not installed" in result.stderr
+    assert not any("karpenter.yaml" in call or "ci-rbac.yaml" in call for call in calls)
 
 
 def test_a_real_domain_replaces_sslip_io(all_tools):
@@ -139,6 +158,7 @@ def test_a_real_domain_replaces_sslip_io(all_tools):
 
 TEARDOWN_ORDER = [
     "namespace house-price",
+    "karpenter.yaml",  # the node pool: Karpenter terminates its nodes, which eksctl cannot see
     "kourier.yaml",  # its Service of type LoadBalancer owns the AWS load balancer
     "serving-default-domain.yaml",
     "serving-core.yaml",
@@ -151,5 +171,5 @@ def test_teardown_deletes_what_the_install_made_from_the_top_down(all_tools):
     assert result.returncode == 0, result.stderr
     deletes = [call for call in calls if call.startswith("kubectl delete ")]
     assert all("--ignore-not-found" in call for call in deletes)
-    assert [position(deletes, step) for step in TEARDOWN_ORDER] == list(range(5))
+    assert [position(deletes, step) for step in TEARDOWN_ORDER] == list(range(6))
     assert not any(call.startswith("eksctl") for call in calls)

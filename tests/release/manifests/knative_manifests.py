@@ -8,7 +8,7 @@ from pathlib import Path
 
 import yaml
 
-from tests.release.manifests.knative_rules.autoscaling import ClusterLimits
+from tests.release.manifests.knative_rules.limits import ClusterLimits
 from tests.support.repo import REPO
 
 RENDER = REPO / "knative" / "render.sh"
@@ -17,12 +17,17 @@ CLUSTER = REPO / "cluster"
 # Knative Serving's own files (the release cluster/lib.sh installs); see the README there.
 REFERENCE = Path(__file__).resolve().parent / "knative-serving"
 IMAGE = "registry.example/house-price:test"
+RELEASE = "1a2b3c4"
 
 
-def render(phase: str, image: str | None = IMAGE) -> subprocess.CompletedProcess:
-    """Run ``knative/render.sh phase`` as a user would, with ``IMAGE`` set (or unset: None)."""
-    env = {key: value for key, value in os.environ.items() if key != "IMAGE"}
+def render(
+    phase: str, image: str | None = IMAGE, release: str | None = RELEASE
+) -> subprocess.CompletedProcess:
+    """Run ``knative/render.sh phase`` as a user would, with ``IMAGE`` and ``RELEASE`` set (or
+    unset: None)."""
+    env = {key: value for key, value in os.environ.items() if key not in ("IMAGE", "RELEASE")}
     env |= {"IMAGE": image} if image is not None else {}
+    env |= {"RELEASE": release} if release is not None else {}
     return subprocess.run(
         [str(RENDER), phase], capture_output=True, text=True, env=env, timeout=60, check=False
     )
@@ -45,6 +50,22 @@ def phase_service(phase: str) -> dict:
     services = [d for d in phase_documents(phase) if d["kind"] == "Service"]
     assert len(services) == 1, f"{phase} renders {len(services)} Services"
     return services[0]
+
+
+def rendered(name: str, **values: str) -> str:
+    """A cluster/ file with envsubst filling in ``values`` and nothing else, as the README does."""
+    shell_format = " ".join(f"${{{key}}}" for key in values)
+    text = subprocess.run(
+        ["envsubst", shell_format],
+        input=(CLUSTER / name).read_text(),
+        env={"PATH": os.environ["PATH"], **values},
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=10,
+    ).stdout
+    assert "${" not in text, f"{name} has a placeholder the README does not fill in"
+    return text
 
 
 def config_map_data(name: str) -> dict[str, str]:

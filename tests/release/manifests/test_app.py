@@ -6,7 +6,7 @@ import pytest
 
 from function import create_app
 from function.config import Settings
-from tests.release.manifests.knative_manifests import PHASES, REPO, phase_service
+from tests.release.manifests.knative_manifests import PHASES, RELEASE, REPO, phase_service
 
 IMAGE_ROOT = PurePosixPath("/app")  # the image bakes the repository's model_data/ here
 
@@ -64,7 +64,8 @@ def test_the_revision_is_ready_and_serves_the_model_version_its_name_says(pod):
     response = app.test_client().get(serving_container(phase)["readinessProbe"]["httpGet"]["path"])
     assert response.status_code == 200
     assert response.headers["X-Revision"] == settings.revision
-    assert settings.revision == f"house-price-{response.headers['X-Model-Version']}"
+    model_version = response.headers["X-Model-Version"]
+    assert settings.revision == f"house-price-{model_version}-{RELEASE}"
 
 
 def test_liveness_answers(pod):

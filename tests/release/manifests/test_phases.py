@@ -8,13 +8,14 @@ import yaml
 from tests.release.manifests.knative_manifests import (
     IMAGE,
     PHASES,
+    RELEASE,
     REPO,
     phase_documents,
     phase_service,
     render,
 )
 
-BLUE, GREEN = "house-price-v1", "house-price-v2"
+BLUE, GREEN = f"house-price-v1-{RELEASE}", f"house-price-v2-{RELEASE}"
 
 
 def split(phase):
@@ -62,7 +63,7 @@ def test_traffic_steps_change_only_traffic(phase):
 @pytest.mark.parametrize("phase", PHASES)
 def test_each_revision_serves_the_model_its_name_says(phase):
     service = phase_service(phase)
-    version = revision(service).removeprefix("house-price-")
+    version = revision(service).removeprefix("house-price-").removesuffix(f"-{RELEASE}")
     assert env(service)["MODEL_PATH"] == f"/app/model_data/model-{version}.onnx"
     assert env(service)["HOST"] == "0.0.0.0"
 
@@ -74,12 +75,22 @@ def test_every_phase_brings_its_namespace(phase):
     assert phase_service(phase)["metadata"]["namespace"] == "house-price"
 
 
-def test_render_fills_the_image_and_nothing_else():
-    result = render(PHASES[1], image="example.com/team/house-price@sha256:" + "a" * 64)
+def test_render_fills_the_image_and_the_release_and_nothing_else():
+    image = "example.com/team/house-price@sha256:" + "a" * 64
+    result = render(PHASES[1], image=image, release="0ff1ce5")
     assert result.returncode == 0, result.stderr
     (service,) = [d for d in yaml.safe_load_all(result.stdout) if d["kind"] == "Service"]
-    assert service["spec"]["template"]["spec"]["containers"][0]["image"].endswith("a" * 64)
+    assert service["spec"]["template"]["spec"]["containers"][0]["image"] == image
+    assert service["spec"]["template"]["metadata"]["name"] == "house-price-v2-0ff1ce5"
     assert "${" not in result.stdout
+
+
+@pytest.mark.parametrize("release", [None, "", "1A2B3C4", "sha-", "a" * 41])
+def test_render_refuses_a_missing_or_malformed_release(release):
+    result = render(PHASES[0], release=release)
+    assert result.returncode == 2
+    assert "RELEASE must be lowercase letters, digits and '-'" in result.stderr
+    assert result.stdout == ""
 
 
 @pytest.mark.parametrize("image", [None, "", "has space:1"])
@@ -99,5 +110,8 @@ def test_render_names_the_phases_when_given_an_unknown_one():
 def test_no_manifest_holds_an_account_id_or_a_registry():
     texts = [p.read_text() for p in (REPO / "knative").rglob("*.yaml")]
     texts += [p.read_text() for p in (REPO / "cluster").glob("*") if p.suffix != ".md"]
-    assert not [t for t in texts if re.search(r"\b\d{12}\b|amazonaws\.com|arn:aws", t)]
+    assert not [t for t in texts if re.search(r"\b\d{12}\b|\.dkr\.ecr\.", t)]
+    arns = [arn for t in texts for arn in re.findall(r"arn:aws:[^\s\"]+", t)]
+    assert arns, "the IAM files and the access entry name ARNs"
+    assert all(arn.split(":")[4] in ("", "${AWS_ACCOUNT_ID}") for arn in arns), arns
     assert all(IMAGE not in t for t in texts)

@@ -10,10 +10,12 @@ from tests.release.manifests.knative_manifests import (
     phase_service,
     reference_defaults,
 )
-from tests.release.manifests.knative_rules.autoscaling import ClusterLimits, autoscaling_errors
+from tests.release.manifests.knative_rules.autoscaling import autoscaling_errors
+from tests.release.manifests.knative_rules.limits import ClusterLimits
 from tests.release.manifests.knative_rules.service import (
     InvalidService,
     check_service,
+    manifest_errors,
     service_errors,
 )
 
@@ -76,10 +78,22 @@ BREAKAGES = {
     "panic threshold too low": (annotate(panic_threshold_percentage="100"), "[110, 1000]"),
     "negative burst capacity": (annotate(target_burst_capacity="-2"), "or -1"),
     "initial scale 0": (annotate(initial_scale="0"), "allow-zero-initial-scale"),
+    "activation scale 1": (annotate(activation_scale="1"), "must be greater than 1"),
+    "activation scale below min": (
+        annotate(min_scale="3", activation_scale="2"),
+        "min-scale=3 is greater than 2",
+    ),
+    "activation scale above max": (annotate(activation_scale="9"), "max-scale=8 is less than 9"),
     "KPA on CPU": (annotate(metric="cpu"), "not concurrency or rps"),
-    "unknown class": (annotate(**{"class": "x.autoscaling.knative.dev"}), "neither"),
+    "HPA without a metric": (
+        annotate(metric="", **{"class": "hpa.autoscaling.knative.dev"}),
+        "HPA needs a metric",
+    ),
+    "unknown Knative class": (annotate(**{"class": "x.autoscaling.knative.dev"}), "no autoscaler"),
+    "unknown aggregation": (annotate(metric_aggregation_algorithm="median"), "not one of KPA's"),
+    "old spelling, out of range": (annotate(scaleDownDelay="1500ms"), "whole seconds"),
     "misspelt annotation": (annotate(minscale="1"), "unknown autoscaling annotation"),
-    "both spellings": (annotate(minScale="0"), "set twice"),
+    "both spellings": (annotate(minScale="0"), "so Knative ignores this spelling"),
     "concurrency above the limit": (
         lambda s: template(s)["spec"].update(containerConcurrency=1001),
         "containerConcurrency",
@@ -119,8 +133,36 @@ def test_each_rule_rejects_what_knative_rejects(breakage):
     change, expected = BREAKAGES[breakage]
     service = phase_service(PHASES[0])
     change(service)
-    errors = service_errors(service, cluster_limits())
+    errors = manifest_errors(service, cluster_limits())
     assert any(expected in error for error in errors), errors
+
+
+@pytest.mark.parametrize(
+    "annotations",
+    [
+        {
+            "class": "kpa.autoscaling.knative.dev",
+            "metric-aggregation-algorithm": "weightedExponential",
+        },
+        {"metric-aggregation-algorithm": "median"},  # only checked when the class says KPA
+        {
+            "class": "example.com/my-autoscaler",
+            "metric": "queue-depth",
+        },  # not Knative's: left alone
+        {"class": "hpa.autoscaling.knative.dev", "metric": "cpu"},
+        {"min-scale": "1", "activation-scale": "3", "max-scale": "8"},
+    ],
+)
+def test_what_knatives_webhook_admits(annotations):
+    annotations = {AS + key: value for key, value in annotations.items()}
+    assert autoscaling_errors(annotations, ClusterLimits()) == []
+
+
+def test_of_two_spellings_the_webhook_reads_the_first_and_the_lint_says_so():
+    service = phase_service(PHASES[0])
+    annotate(max_scale="8", maxScale="50")(service)
+    assert service_errors(service, cluster_limits()) == []  # 50 is never read
+    assert any("maxScale" in error for error in manifest_errors(service, cluster_limits()))
 
 
 def test_check_service_names_every_broken_rule():
@@ -183,3 +225,11 @@ def test_not_go_durations(text):
 def test_only_autoscaling_annotations_are_checked():
     annotations = {"serving.knative.dev/no-gc": "true", "example.com/anything": "x"}
     assert autoscaling_errors(annotations, ClusterLimits()) == []
+
+
+def test_unbounded_concurrency_needs_the_cluster_to_allow_it():
+    service = phase_service(PHASES[0])
+    template(service)["spec"]["containerConcurrency"] = 0
+    assert service_errors(service, ClusterLimits()) == []
+    strict = ClusterLimits(allow_container_concurrency_zero=False)
+    assert any("outside [1, 1000]" in error for error in service_errors(service, strict))

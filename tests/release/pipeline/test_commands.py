@@ -3,10 +3,10 @@
 import re
 import shlex
 import subprocess
-import sys
 
 import pytest
 
+from knative.rollout import parser
 from tests.release.files import (
     REPO,
     SMOKE_TEST,
@@ -18,6 +18,7 @@ from tests.release.files import (
 
 COMMANDS = run_commands(circleci_config())
 ROLLOUT = re.compile(r"python -m knative\.rollout ((?:-[ns] \S+ )*)(.+)", re.DOTALL)
+PIPELINE_MODEL_VERSION = "<< pipeline.parameters.model-version >>"
 
 
 def _make_targets() -> set[str]:
@@ -25,13 +26,23 @@ def _make_targets() -> set[str]:
     return {word for call in calls for word in call if "=" not in word}
 
 
+def _ci_run_steps() -> set[str]:
+    return {step for c in COMMANDS if c.startswith(".ci/run") for step in c.split()[1:]}
+
+
 def _python_modules() -> set[str]:
     return {m for c in COMMANDS for m in re.findall(r"python -m ([\w.]+)", c)}
 
 
-def test_the_pipeline_calls_make_and_python_modules():
-    assert {"lint", "test", "loadtest"} <= _make_targets()
+def test_the_pipeline_calls_ci_run_make_and_python_modules():
+    assert _ci_run_steps() == {"lint", "test"}  # .ci/run runs each as `make <step>`
+    assert {"install", "loadtest"} <= _make_targets()
     assert _python_modules() == {"knative.rollout"}
+
+
+@pytest.mark.parametrize("step", sorted(_ci_run_steps()))
+def test_every_ci_run_step_is_a_make_target(step):
+    assert step in makefile_targets()
 
 
 @pytest.mark.parametrize("target", sorted(_make_targets()))
@@ -45,39 +56,37 @@ def test_every_python_module_exists(module):
     assert path.with_suffix(".py").is_file() or (path / "__main__.py").is_file()
 
 
-def _rollout_calls() -> list[tuple[list[str], list[str]]]:
-    """(global options, subcommand and its arguments) of every rollout call the pipeline makes."""
-    entries = workflow_entries(circleci_config()).values()
+def _rollout_calls() -> list[list[str]]:
+    """The arguments of every rollout call the pipeline makes, pipeline parameters filled in."""
+    config = circleci_config()
+    entries = workflow_entries(config).values()
     given = [params["command"] for job, params in entries if job == "rollout"]
+    model_version = config["parameters"]["model-version"]["default"]
     calls = []
     for command in COMMANDS:
         if match := ROLLOUT.search(command):
             global_options, rest = match.groups()
             for args in given if rest.strip() == "<< parameters.command >>" else [rest]:
-                calls.append((global_options.split()[::2], args.split()))
+                line = global_options + args.replace(PIPELINE_MODEL_VERSION, model_version)
+                calls.append(shlex.split(line))
     return calls
 
 
-def _rollout_help(*args: str) -> str:
-    result = subprocess.run(
-        [sys.executable, "-m", "knative.rollout", *args, "--help"],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert result.returncode == 0, result.stderr
-    return result.stdout
-
-
-def test_rollout_accepts_the_options_the_pipeline_gives():
+def test_rollout_takes_every_call_the_pipeline_makes():
+    """The tool's own parser reads each call: every option known, every required one given."""
     calls = _rollout_calls()
-    assert sorted(args[0] for _, args in calls) == ["deploy", "promote", "rollback", "shift"]
-    top = _rollout_help()
-    for global_options, (subcommand, *args) in calls:
-        assert all(re.search(rf"(?<![\w-]){o}\b", top) for o in global_options), top
-        usage = _rollout_help(subcommand)
-        assert [o for o in args if o.startswith("--") and o not in usage] == [], subcommand
+    assert sorted(parser().parse_args(call).command for call in calls) == [
+        "deploy",
+        "promote",
+        "rollback",
+        "shift",
+    ]
+
+
+def test_the_pipeline_names_the_revision_by_model_and_release():
+    (deploy,) = [parser().parse_args(call) for call in _rollout_calls() if "deploy" in call]
+    assert deploy.release == "${CIRCLE_SHA1:0:7}"  # the short git sha, as the image tag's start
+    assert deploy.image.endswith(":${CIRCLE_SHA1}")
 
 
 def test_smoke_test_needs_its_two_arguments():

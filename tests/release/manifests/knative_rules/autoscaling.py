@@ -1,19 +1,22 @@
-"""Knative's rules for autoscaling annotations, and the cluster settings they depend on.
+"""Knative's webhook rules for autoscaling annotations.
 
-Knative's webhook rejects a revision template whose ``autoscaling.knative.dev/*`` annotations
-are out of range; the CRD schema does not check them. Unknown keys are ignored by Knative, so a
-typo silently does nothing: this module reports them too.
+Copied from ``pkg/apis/autoscaling/annotation_validation.go`` of the release kept in
+``../knative-serving/`` (the CRD schema does not check annotations). ``autoscaling_errors`` is
+what the webhook rejects. ``annotation_lint`` is stricter, for our own manifests: the webhook
+accepts an unknown key (it does nothing) and two spellings of one key (only the first counts),
+both of which are mistakes in a manifest.
 """
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 
 from knative.plan import parse_go_duration
+from tests.release.manifests.knative_rules.limits import HPA, KPA, ClusterLimits
 
 PREFIX = "autoscaling.knative.dev/"
-KPA, HPA = "kpa.autoscaling.knative.dev", "hpa.autoscaling.knative.dev"
+ALGORITHMS = {"linear", "weighted-exponential", "weightedExponential"}
 HOUR = 3600.0
-# Keys that Knative also accepts in their older camelCase spelling.
+INT32_MAX = 2**31 - 1
+# Keys Knative also reads in an older camelCase spelling, which counts only without the first.
 CAMEL_ALIASES = {
     "min-scale": "minScale",
     "max-scale": "maxScale",
@@ -22,35 +25,10 @@ CAMEL_ALIASES = {
     "panic-window-percentage": "panicWindowPercentage",
     "panic-threshold-percentage": "panicThresholdPercentage",
     "target-burst-capacity": "targetBurstCapacity",
+    "scale-down-delay": "scaleDownDelay",
+    "scale-to-zero-pod-retention-period": "scaleToZeroPodRetentionPeriod",
+    "metric-aggregation-algorithm": "metricAggregationAlgorithm",
 }
-
-
-@dataclass(frozen=True)
-class ClusterLimits:
-    """Cluster settings a Service is checked against; defaults are Knative's own."""
-
-    max_scale_limit: int = 0  # config-autoscaler max-scale-limit; 0: no limit
-    allow_zero_initial_scale: bool = False  # config-autoscaler allow-zero-initial-scale
-    container_concurrency_max_limit: int = 1000  # config-defaults
-    max_revision_timeout_seconds: int = 600  # config-defaults
-
-    @classmethod
-    def from_config(cls, data: Mapping[str, str]) -> "ClusterLimits":
-        """Read the ConfigMap ``data`` keys (config-autoscaler and config-defaults, merged)."""
-        default = cls()
-        return cls(
-            max_scale_limit=int(data.get("max-scale-limit", default.max_scale_limit)),
-            allow_zero_initial_scale=str(data.get("allow-zero-initial-scale", "false")) == "true",
-            container_concurrency_max_limit=int(
-                data.get("container-concurrency-max-limit", default.container_concurrency_max_limit)
-            ),
-            max_revision_timeout_seconds=int(
-                data.get("max-revision-timeout-seconds", default.max_revision_timeout_seconds)
-            ),
-        )
-
-
-KNATIVE_DEFAULTS = ClusterLimits()
 
 
 def _number(kind: type, low: float, high: float) -> Callable[[str], str | None]:
@@ -84,14 +62,14 @@ def _burst_capacity(value: str) -> str | None:
     return None if number >= 0 or number == -1 else f"{value} must be >= 0, or -1 (unlimited)"
 
 
-# Range checks per key, as Knative's webhook applies them.
+# One-key checks, as Knative's webhook applies them.
 _RANGES: dict[str, Callable[[str], str | None]] = {
     "target": _number(float, 0.01, float("inf")),
     "target-utilization-percentage": _number(float, 1, 100),
-    "min-scale": _number(int, 0, 2**31 - 1),
-    "max-scale": _number(int, 0, 2**31 - 1),
-    "initial-scale": _number(int, 0, 2**31 - 1),
-    "activation-scale": _number(int, 1, 2**31 - 1),
+    "min-scale": _number(int, 0, INT32_MAX),
+    "max-scale": _number(int, 0, INT32_MAX),
+    "initial-scale": _number(int, 0, INT32_MAX),
+    "activation-scale": _number(int, -(2**31), INT32_MAX),
     "window": _duration(6, whole_seconds=True),
     "panic-window-percentage": _number(float, 1, 100),
     "panic-threshold-percentage": _number(float, 110, 1000),
@@ -102,41 +80,84 @@ _RANGES: dict[str, Callable[[str], str | None]] = {
 KNOWN_KEYS = {"class", "metric", "metric-aggregation-algorithm", *_RANGES}
 
 
+def read(annotations: Mapping[str, str]) -> dict[str, str]:
+    """The value Knative reads for each key: the first spelling present wins."""
+    values = {}
+    for key in KNOWN_KEYS:
+        spellings = [key] + ([CAMEL_ALIASES[key]] if key in CAMEL_ALIASES else [])
+        found = [PREFIX + s for s in spellings if PREFIX + s in annotations]
+        if found:
+            values[key] = str(annotations[found[0]])
+    return values
+
+
 def autoscaling_errors(annotations: Mapping[str, str], limits: ClusterLimits) -> list[str]:
-    """Every broken autoscaling rule in a revision template's annotations."""
-    aliases = {PREFIX + camel: key for key, camel in CAMEL_ALIASES.items()}
-    values: dict[str, str] = {}
-    errors = []
-    for full_key, value in annotations.items():
-        if not full_key.startswith(PREFIX):
-            continue
-        key = aliases.get(full_key, full_key.removeprefix(PREFIX))
-        if key not in KNOWN_KEYS:
-            errors.append(f"{full_key}: unknown autoscaling annotation (Knative would ignore it)")
-        elif key in values:
-            errors.append(f"{full_key}: {PREFIX}{key} is set twice, in both spellings")
-        else:
-            values[key] = str(value)
-            problem = _RANGES[key](values[key]) if key in _RANGES else None
-            errors += [f"{full_key}: {problem}"] if problem else []
-    return errors + _cross_errors(values, limits)
+    """Every autoscaling rule the webhook finds broken in a revision template's annotations."""
+    values = read(annotations)
+    errors = [
+        f"{PREFIX}{key}: {problem}"
+        for key, check in _RANGES.items()
+        if key in values and (problem := check(values[key]))
+    ]
+    return errors + _class_errors(values, limits) + _scale_errors(values, limits)
 
 
-def _cross_errors(values: dict[str, str], limits: ClusterLimits) -> list[str]:
-    """Rules that relate several annotations, or an annotation and the cluster settings."""
+def annotation_lint(annotations: Mapping[str, str]) -> list[str]:
+    """Autoscaling annotations the webhook lets through but that do not do what they say."""
+    spellings = {PREFIX + key for key in KNOWN_KEYS} | {PREFIX + c for c in CAMEL_ALIASES.values()}
+    errors = [
+        f"{key}: unknown autoscaling annotation (Knative would ignore it)"
+        for key in annotations
+        if key.startswith(PREFIX) and key not in spellings
+    ]
+    return errors + [
+        f"{PREFIX}{camel}: {PREFIX}{key} is set too, so Knative ignores this spelling"
+        for key, camel in CAMEL_ALIASES.items()
+        if PREFIX + key in annotations and PREFIX + camel in annotations
+    ]
+
+
+def _class_errors(values: dict[str, str], limits: ClusterLimits) -> list[str]:
+    """Class, metric and aggregation algorithm (validateClass, validateMetric, -Algorithm)."""
     errors = []
-    cls = values.get("class", KPA)
-    if cls.endswith(".autoscaling.knative.dev") and cls not in (KPA, HPA):
-        errors.append(f"{PREFIX}class: {cls!r} is neither {KPA} nor {HPA}")
-    metric = values.get("metric")
-    if cls == KPA and metric is not None and metric not in ("concurrency", "rps"):
+    cls = values.get("class")
+    if cls and cls.endswith(".autoscaling.knative.dev") and cls not in (KPA, HPA):
+        errors.append(f"{PREFIX}class: {cls!r} is no autoscaler of Knative's (neither KPA nor HPA)")
+    metric, effective = values.get("metric"), cls or limits.pod_autoscaler_class
+    if metric is not None and effective == KPA and metric not in ("concurrency", "rps"):
         errors.append(f"{PREFIX}metric: {metric!r} is not concurrency or rps, as KPA needs")
-    scale = {k: int(v) for k, v in values.items() if k.endswith("-scale") and v.isdigit()}
+    if metric == "" and effective == HPA:
+        errors.append(f"{PREFIX}metric: HPA needs a metric")
+    algorithm = values.get("metric-aggregation-algorithm")
+    if cls == KPA and algorithm and algorithm not in ALGORITHMS:
+        errors.append(f"{PREFIX}metric-aggregation-algorithm: {algorithm!r} is not one of KPA's")
+    return errors
+
+
+def _scale_errors(values: dict[str, str], limits: ClusterLimits) -> list[str]:
+    """Min, max, activation and initial scale (validateMinMaxScale, validateInitialScale)."""
+    scale = {k: int(v) for k, v in values.items() if k.endswith("-scale") and _is_int(v)}
     low, high = scale.get("min-scale", 0), scale.get("max-scale", 0)
+    errors = []
     if high and high < low:
-        errors.append(f"{PREFIX}max-scale: {high} is less than min-scale {low}")
-    if "max-scale" in scale and limits.max_scale_limit and not 0 < high <= limits.max_scale_limit:
+        errors.append(f"{PREFIX}max-scale: max-scale={high} is less than min-scale={low}")
+    if "max-scale" in values and limits.max_scale_limit and not 0 < high <= limits.max_scale_limit:
         errors.append(f"{PREFIX}max-scale: {high} must be 1..{limits.max_scale_limit}")
+    active = scale.get("activation-scale")
+    if active is not None and low > active:
+        errors.append(f"{PREFIX}activation-scale: min-scale={low} is greater than {active}")
+    elif active is not None and high and high < active:
+        errors.append(f"{PREFIX}activation-scale: max-scale={high} is less than {active}")
+    elif active is not None and active < 2:
+        errors.append(f"{PREFIX}activation-scale: activation-scale={active} must be greater than 1")
     if scale.get("initial-scale") == 0 and not limits.allow_zero_initial_scale:
         errors.append(f"{PREFIX}initial-scale: 0 needs allow-zero-initial-scale on the cluster")
     return errors
+
+
+def _is_int(value: str) -> bool:
+    try:
+        int(value)
+    except ValueError:
+        return False
+    return True

@@ -2,7 +2,7 @@
 
 from collections.abc import Mapping
 
-from tests.release.manifests.knative_rules.autoscaling import KNATIVE_DEFAULTS, ClusterLimits
+from tests.release.manifests.knative_rules.limits import KNATIVE_DEFAULTS, ClusterLimits
 
 # Ports of the queue-proxy sidecar and Knative's profiling, which the user container can't use.
 RESERVED_PORTS = frozenset({8008, 8012, 8013, 8022, 9090, 9091})
@@ -13,13 +13,14 @@ PROBE_HANDLERS = ("httpGet", "tcpSocket", "exec", "grpc")
 
 def revision_spec_errors(spec: Mapping, limits: ClusterLimits = KNATIVE_DEFAULTS) -> list[str]:
     """Every broken rule in a revision template's spec (containers, concurrency, timeout)."""
+    least_concurrency = 0 if limits.allow_container_concurrency_zero else 1
     errors = [
-        f"{field}: {spec[field]!r} is outside [0, {high}]"
-        for field, high in (
-            ("containerConcurrency", limits.container_concurrency_max_limit),
-            ("timeoutSeconds", limits.max_revision_timeout_seconds),
+        f"{field}: {spec[field]!r} is outside [{low}, {high}]"
+        for field, low, high in (
+            ("containerConcurrency", least_concurrency, limits.container_concurrency_max_limit),
+            ("timeoutSeconds", 0, limits.max_revision_timeout_seconds),
         )
-        if field in spec and not (isinstance(spec[field], int) and 0 <= spec[field] <= high)
+        if field in spec and not (isinstance(spec[field], int) and low <= spec[field] <= high)
     ]
     containers = spec.get("containers", [])
     ports = [port for container in containers for port in container.get("ports", [])]

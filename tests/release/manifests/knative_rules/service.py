@@ -2,21 +2,23 @@
 
 The CRD schema checks types only; Knative's webhook enforces the rules below and rejects a
 Service (or a traffic patch) that breaks one. Each ``*_errors`` function is pure and returns the
-broken rules in words, empty when all hold; ``check_service`` raises with all of them. The
-rules for containers and for autoscaling annotations live in their own modules, the traffic
-rules in the rollout tool's ``knative.traffic_rules`` (one copy, which the tool uses too).
+broken rules in words, empty when all hold: ``service_errors`` is what the webhook rejects,
+``manifest_errors`` adds the annotation mistakes it lets through, and ``check_service`` raises
+with all of them. The rules for containers and for autoscaling annotations live in their own
+modules, the traffic rules in the rollout tool's ``knative.traffic_rules`` (one copy, which the
+tool uses too).
 """
 
 from collections.abc import Mapping
 
 from knative.traffic_rules import DNS1035_LABEL, revision_name_errors, traffic_errors
 from tests.release.manifests.knative_rules.autoscaling import (
-    KNATIVE_DEFAULTS,
     PREFIX,
-    ClusterLimits,
+    annotation_lint,
     autoscaling_errors,
 )
 from tests.release.manifests.knative_rules.containers import revision_spec_errors
+from tests.release.manifests.knative_rules.limits import KNATIVE_DEFAULTS, ClusterLimits
 
 
 class InvalidService(ValueError):
@@ -25,14 +27,23 @@ class InvalidService(ValueError):
 
 def check_service(service: Mapping, limits: ClusterLimits = KNATIVE_DEFAULTS) -> None:
     """Raise ``InvalidService`` naming every rule the Service breaks."""
-    errors = service_errors(service, limits)
+    errors = manifest_errors(service, limits)
     if errors:
         name = service.get("metadata", {}).get("name", "?")
         raise InvalidService(f"Knative Service {name!r} is invalid:\n- " + "\n- ".join(errors))
 
 
+def manifest_errors(service: Mapping, limits: ClusterLimits = KNATIVE_DEFAULTS) -> list[str]:
+    """What the webhook rejects, and the annotation mistakes it would let through."""
+    template_meta = service.get("spec", {}).get("template", {}).get("metadata", {})
+    lint = annotation_lint(template_meta.get("annotations", {}))
+    return service_errors(service, limits) + [
+        f"spec.template.metadata.annotations: {e}" for e in lint
+    ]
+
+
 def service_errors(service: Mapping, limits: ClusterLimits = KNATIVE_DEFAULTS) -> list[str]:
-    """Every broken rule in a whole Knative Service."""
+    """Every rule of Knative's webhook that a whole Service breaks."""
     metadata, spec = service.get("metadata", {}), service.get("spec", {})
     name = metadata.get("name", "")
     template = spec.get("template", {})

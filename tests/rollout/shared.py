@@ -1,0 +1,31 @@
+"""What the rollout tests share: names, the deployed split, the client's timeout, and
+``python -m knative.rollout`` run in-process against a fake Knative API, on a fake clock."""
+
+from pathlib import Path
+
+from knative.plan import Traffic, parse_traffic, to_targets
+from knative.rollout import main
+from tests.rollout.fake_knative_api import FakeKnative
+from tests.support.fake_clock import FakeClock
+
+V1, V2 = "house-price-v1", "house-price-v2"
+TAGS = {"blue": V1, "green": V2}
+DEPLOYED = to_targets(Traffic({V1: 100, V2: 0}, TAGS))  # v2 deployed at 0 %, tagged green
+REQUEST_TIMEOUT = 0.5  # seconds: what a "slow" answer of the fake API outlasts
+
+
+def percents(fake: FakeKnative) -> list[int]:
+    """The candidate's (house-price-v2) percent after each change the fake accepted."""
+    return [parse_traffic(traffic, None).percent(V2) for traffic in fake.traffic_history]
+
+
+def cli(fake: FakeKnative, tmp_path: Path):
+    """Run the command line against ``fake``; ``run.clock`` is the clock its waits use."""
+    kubeconfig = fake.kubeconfig(tmp_path / "kubeconfig")
+    clock = FakeClock()
+
+    def run(*args: str) -> int:
+        return main(["--kubeconfig", kubeconfig, *args], clock=clock)
+
+    run.clock = clock
+    return run
