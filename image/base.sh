@@ -5,11 +5,15 @@
 set -euo pipefail
 tag=${1:-localhost/debian-python:3.11-bookworm}
 here=$(dirname "$0")
+# Not root: run inside podman's user namespace, as root over this user's subordinate ids. Podman
+# may make user namespaces where unprivileged programs may not (Ubuntu 24.04's AppArmor default).
+((EUID == 0)) || exec "$here/podman.sh" unshare "$0" "$@"
 
 # Like the slim image: no recommends (mmdebstrap's default), no man pages, docs or translations;
 # python is python3. The host's CA bundle goes in last, so that pip in the build trusts whatever
 # the host trusts (a TLS-inspecting proxy included); on a plain machine it is the same Mozilla set.
-mmdebstrap --variant=minbase --quiet \
+# No /proc or /sys while installing: these packages need neither, and a user namespace has none.
+mmdebstrap --variant=minbase --quiet --skip=chroot/mount/proc,chroot/mount/sys \
   --include=python3,python3-venv,python3-pip,python-is-python3,ca-certificates \
   --dpkgopt='path-exclude=/usr/share/doc/*' \
   --dpkgopt='path-exclude=/usr/share/man/*' \
