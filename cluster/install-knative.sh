@@ -8,7 +8,7 @@
 set -euo pipefail
 # shellcheck source=lib.sh source-path=SCRIPTDIR
 source "$(dirname "$0")/lib.sh"
-preflight
+preflight kubectl eksctl kn
 
 echo "== Knative Serving ${KNATIVE_VERSION}: resource definitions"
 kubectl apply -f "$SERVING_RELEASE/serving-crds.yaml"

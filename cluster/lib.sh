@@ -1,6 +1,6 @@
 # shellcheck shell=bash disable=SC2034
 # (SC2034: the variables below are used by the scripts that source this file.)
-# Shared by install-knative.sh and teardown.sh: the pinned releases and the checks run first.
+# Shared by the scripts beside it: the pinned releases and the checks run first.
 
 # Knative Serving and its Kourier networking layer, released together; pinned, never "latest".
 # 1.23.0 (2026-07-29) is the newest release: it needs Kubernetes 1.34 or newer (knative.dev/pkg's
@@ -9,6 +9,9 @@ KNATIVE_VERSION="1.23.0"
 RELEASE_TAG="knative-v${KNATIVE_VERSION}"
 SERVING_RELEASE="https://github.com/knative/serving/releases/download/${RELEASE_TAG}"
 KOURIER_RELEASE="https://github.com/knative-extensions/net-kourier/releases/download/${RELEASE_TAG}"
+# Prometheus for the rollout tool's live-traffic gate: the prometheus-community chart, pinned.
+PROMETHEUS_CHART_VERSION="88.5.3"
+PROMETHEUS_CHARTS="https://prometheus-community.github.io/helm-charts"
 CLUSTER_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 REPO_DIR="$(dirname "$CLUSTER_DIR")"
 WAIT="--timeout=300s"
@@ -16,9 +19,10 @@ WAIT="--timeout=300s"
 LB_IDLE_TIMEOUT_SECONDS=180
 
 # Stop before changing anything when a tool of the walk-through is missing or no cluster answers.
+# preflight TOOL...: the tools this script needs.
 preflight() {
   local tool missing=()
-  for tool in kubectl eksctl kn; do
+  for tool in "$@"; do
     command -v "$tool" >/dev/null || missing+=("$tool")
   done
   if ((${#missing[@]})); then

@@ -1,15 +1,21 @@
 #!/usr/bin/env bash
-# Undo install-knative.sh and the deploys: delete the predictor, Karpenter's node pool (which
-# terminates the nodes Karpenter launched), Kourier (which releases the AWS load balancer) and
-# Knative Serving. Safe to run again: what is gone already is skipped. The cluster itself goes
-# after this: envsubst '${AWS_ACCOUNT_ID}' < cluster/eks-cluster.yaml | eksctl delete cluster -f - --wait
+# Undo install-knative.sh, install-prometheus.sh and the deploys: delete the predictor,
+# Prometheus, Karpenter's node pool (which terminates the nodes Karpenter launched), Kourier (which
+# releases the AWS load balancer) and Knative Serving. Safe to run again: what is gone already is
+# skipped. The Prometheus chart's CRDs (monitoring.coreos.com) stay, as Helm leaves them. The
+# cluster itself goes after this: envsubst '${AWS_ACCOUNT_ID}' < cluster/eks-cluster.yaml | eksctl delete cluster -f - --wait
 set -euo pipefail
 # shellcheck source=lib.sh source-path=SCRIPTDIR
 source "$(dirname "$0")/lib.sh"
-preflight
+preflight kubectl eksctl kn
 
 echo "== The predictor (namespace house-price) and CI's access to it"
 kubectl delete namespace house-price --ignore-not-found --wait
+echo "== Prometheus (namespace monitoring), if cluster/install-prometheus.sh installed it"
+if command -v helm >/dev/null && helm status kube-prometheus-stack -n monitoring >/dev/null 2>&1; then
+  helm uninstall kube-prometheus-stack --namespace monitoring --wait
+fi
+kubectl delete namespace monitoring --ignore-not-found --wait
 echo "== Karpenter's node pool and its nodes (eksctl does not know them)"
 kubectl delete -f "$CLUSTER_DIR/karpenter.yaml" --ignore-not-found --wait
 echo "== Kourier and its load balancer"

@@ -27,13 +27,14 @@ def build_app(config=None):
     register_error_handlers(app)
     register_routes(app, model, schema, metrics, settings)
     metrics.install(app)
-    app.wsgi_app = who_answered(app.wsgi_app, model.version, settings.revision)
+    app.wsgi_app = who_answered(app.wsgi_app, model.version, settings.revision, settings.pod_name)
     return app
 
 
-def who_answered(wsgi_app, model_version, revision):
-    """Name the model version and the Knative revision on every response."""
+def who_answered(wsgi_app, model_version, revision, pod_name=None):
+    """Name the model version, the Knative revision and (if revealed) the pod on every response."""
     stamp = [("X-Model-Version", model_version), ("X-Revision", revision)]
+    stamp += [("X-Pod", pod_name)] if pod_name else []
 
     def stamped(environ, start_response):
         def start(status, headers, exc_info=None):

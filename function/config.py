@@ -1,6 +1,7 @@
 """Settings from environment variables, read once at start-up (each documented in README.md)."""
 
 import os
+import socket
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,10 +16,11 @@ class Settings:
     revision: str = "local"
     max_batch_rows: int = 10_000
     max_body_bytes: int = 4 * 1024 * 1024
+    pod_name: str | None = None  # named in X-Pod on every response; off unless EXPOSE_POD_NAME
 
     @classmethod
     def from_env(cls, env=None):
-        """Settings from ``env`` (default ``os.environ``); a malformed number stops start-up."""
+        """Settings from ``env`` (default ``os.environ``); a malformed value stops start-up."""
         env = os.environ if env is None else env
         return cls(
             host=env.get("HOST", cls.host),
@@ -27,7 +29,18 @@ class Settings:
             revision=env.get("K_REVISION", cls.revision),
             max_batch_rows=_integer(env, "MAX_BATCH_ROWS", cls.max_batch_rows),
             max_body_bytes=_integer(env, "MAX_BODY_BYTES", cls.max_body_bytes),
+            pod_name=_pod_name(env),
         )
+
+
+def _pod_name(env):
+    """The pod's name (Kubernetes makes it the hostname) if the operator chose to reveal it."""
+    raw = env.get("EXPOSE_POD_NAME", "").strip().lower()
+    if raw in ("", "0", "false", "no", "off"):
+        return None
+    if raw not in ("1", "true", "yes", "on"):
+        raise ValueError(f"EXPOSE_POD_NAME must be true or false, got {env['EXPOSE_POD_NAME']!r}")
+    return env.get("HOSTNAME") or socket.gethostname()
 
 
 def _integer(env, name, default):

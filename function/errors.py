@@ -26,6 +26,12 @@ class ModelNotReady(PredictorError):
     status = 503
 
 
+class ModelFailed(PredictorError):
+    """The model, not the request, is at fault: a 500 that counts as the revision's error."""
+
+    status = 500
+
+
 def register_error_handlers(app):
     @app.errorhandler(PredictorError)
     def predictor_error(exc):

@@ -7,7 +7,7 @@ import numpy as np
 import onnxruntime
 
 from .artifact import ArtifactError, read_verified
-from .errors import ModelNotReady
+from .errors import ModelFailed, ModelNotReady
 
 log = logging.getLogger(__name__)
 
@@ -62,7 +62,19 @@ class Model:
             raise ArtifactError(f"model self-check gave {output!r}, expected one finite number")
 
     def predict(self, matrix):
-        """Predictions (float32, one per row) for a float64 matrix of shape [N, features]."""
+        """Predictions (float32, one per row) for a float64 matrix of shape [N, features].
+
+        A non-finite prediction is the model's failure, answered 500, never a JSON ``null``.
+        """
         if self._session is None:
             raise ModelNotReady(f"model not ready: {self.error}")
-        return self._session.run(None, {self._input: matrix})[0].ravel()
+        predictions = self._session.run(None, {self._input: matrix})[0].ravel()
+        finite = np.isfinite(predictions)
+        if not finite.all():
+            rows = np.flatnonzero(~finite)
+            log.error("model %s gave non-finite predictions for rows %s", self.version, rows[:10])
+            raise ModelFailed(
+                f"the model gave a non-finite prediction for {rows.size} of {finite.size} rows "
+                f"(first: row {rows[0]})"
+            )
+        return predictions

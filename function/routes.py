@@ -4,7 +4,7 @@ import functools
 
 from flask import request
 
-from . import events, v2
+from . import events, page, v2
 from .errors import InvalidInput, ModelNotReady, UnsupportedMediaType
 from .jsonio import as_floats, dump_json, parse_json
 
@@ -81,6 +81,15 @@ def register_routes(app, model, schema, metrics, settings):
         return respond(
             {"name": MODEL, "version": model.version, "extensions": ["binary_tensor_data"]}
         )
+
+    page_body, page_headers = page.render(model.card, settings.revision, model.error)
+
+    @app.get("/")
+    def home():
+        """People get the try-it page; API clients get KServe's V1 liveness answer."""
+        if request.accept_mimetypes.best_match(["application/json", "text/html"]) == "text/html":
+            return app.response_class(page_body, 200, page_headers, mimetype="text/html")
+        return respond({"status": "alive"}), {"Vary": "Accept"}
 
     @app.post("/")
     @needs_model

@@ -4,5 +4,8 @@ Run as ``python -m knative.rollout`` (the command line). One module per command:
 ``shift`` (and ``promote``), ``rollback``, ``status``; the steps they share live in ``steps``.
 Pure planning: ``plan`` (next split), ``traffic_rules`` (what Knative admits), ``template`` (the
 new revision), ``kn_command`` (the equivalent kn command). ``api`` talks to the Kubernetes API,
-``gate`` probes a revision, ``errors`` holds the two ways a command stops early.
+``errors`` holds the ways a command stops early. The gates of ``shift`` and ``promote``
+(``gates``): ``gate`` probes the candidate, ``quality`` measures it on the reference rows of
+``model_data/`` (``reference``, ``predictions``), ``live`` judges its real traffic in Prometheus
+(``prometheus``); ``report`` and ``record`` keep what they found.
 """

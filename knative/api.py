@@ -77,7 +77,7 @@ class KnativeService:
             check(service)
             sent = change(service)
             try:
-                patched = self._patch("patch service", service, sent)
+                patched = self._patch("patch service", service, {"spec": sent})
             except RolloutError as exc:
                 service = self._read_back(exc)
                 if not _holds(service["spec"], sent):
@@ -91,6 +91,16 @@ class KnativeService:
         kept_changing = f"service {self.name} kept changing ({CONFLICT_RETRIES} conflicts in a row)"
         raise WriteFailed(kept_changing, service)
 
+    def annotate(self, key: str, value: str) -> dict:
+        """Set one annotation (metadata only: no new generation, no new revision); a 409 is
+        re-read and tried again, as for a traffic write."""
+        for _ in range(CONFLICT_RETRIES):
+            body = {"metadata": {"annotations": {key: value}}}
+            patched = self._patch("annotate service", self.get(), body)
+            if patched is not None:
+                return patched
+        raise RolloutError(f"service {self.name} kept changing ({CONFLICT_RETRIES} conflicts)")
+
     def judge(self, change: Callable[[dict], dict]) -> dict:
         """What the API server and Knative's admission webhook make of ``update(change)``.
 
@@ -100,20 +110,21 @@ class KnativeService:
         for _ in range(CONFLICT_RETRIES):
             service = self.get()
             doing = "check the patch with the API server (dry run)"
-            judged = self._patch(doing, service, change(service), dry_run="All")
+            judged = self._patch(doing, service, {"spec": change(service)}, dry_run="All")
             if judged is not None:
                 return judged
         raise RolloutError(f"service {self.name} kept changing ({CONFLICT_RETRIES} conflicts)")
 
-    def _patch(self, doing: str, service: dict, spec: dict, **options) -> dict | None:
-        """One merge patch of ``spec`` onto ``service`` as read; None on a conflict (409)."""
+    def _patch(self, doing: str, service: dict, body: dict, **options) -> dict | None:
+        """One merge patch of ``body`` onto ``service`` as read, with its resourceVersion; None
+        on a conflict (409)."""
         version = {"resourceVersion": service["metadata"]["resourceVersion"]}
         return self.calls(
             doing,
             self._api.patch_namespaced_custom_object,
             *self._where("services"),
             self.name,
-            {"metadata": version, "spec": spec},
+            body | {"metadata": body.get("metadata", {}) | version},
             _content_type=MERGE_PATCH,
             field_manager=self.manager,
             none_on=409,

@@ -8,13 +8,12 @@ import argparse
 import sys
 import time
 from dataclasses import replace
-from urllib.parse import urlsplit
 
 from knative.api import KnativeService
 from knative.calls import Calls, connect
 from knative.deploy import deploy
 from knative.errors import GateFailed, Interrupted, RolloutError
-from knative.gate import Thresholds
+from knative.gate_options import checked, gate_options, gate_settings
 from knative.guard import guarded
 from knative.lease_record import holder_identity
 from knative.lock import Lease
@@ -25,29 +24,6 @@ from knative.status import render, report
 from knative.steps import Context, read_now
 
 DEFAULTS_SHOWN = argparse.ArgumentDefaultsHelpFormatter
-
-
-def _checked(parse, low=None, high=None):
-    """An argparse ``type`` from a parser, with an optional inclusive range (NaN is outside)."""
-
-    def convert(text: str):
-        try:
-            value = parse(text)
-        except (RolloutError, ValueError) as exc:
-            raise argparse.ArgumentTypeError(str(exc)) from None
-        if (low is not None and not value >= low) or (high is not None and not value <= high):
-            wanted = f"at least {low}" if high is None else f"within {low}..{high}"
-            raise argparse.ArgumentTypeError(f"{text}: wanted a number {wanted}")
-        return value
-
-    return convert
-
-
-def _http_url(text: str) -> str:
-    parts = urlsplit(text)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise ValueError(f"wanted an http:// or https:// URL, got {text!r}")
-    return text
 
 
 def parser() -> argparse.ArgumentParser:
@@ -61,7 +37,7 @@ def parser() -> argparse.ArgumentParser:
     top.add_argument("-s", "--service", default="house-price", help="default: house-price")
     top.add_argument(
         "--request-timeout",
-        type=_checked(parse_duration, 0.1),
+        type=checked(parse_duration, 0.1),
         default="10s",
         help="longest wait for one answer of the API server (default: 10s)",
     )
@@ -69,21 +45,9 @@ def parser() -> argparse.ArgumentParser:
     every.add_argument("--dry-run", action="store_true", help="print the plan, change nothing")
     waits = argparse.ArgumentParser(add_help=False)
     waits.add_argument(
-        "--timeout", type=_checked(parse_duration), default="300s", help="longest wait for Ready"
+        "--timeout", type=checked(parse_duration), default="300s", help="longest wait for Ready"
     )
-    gated = argparse.ArgumentParser(add_help=False)
-    gated.add_argument(
-        "--probe-url", type=_checked(_http_url), help="probe here instead of the tag URL"
-    )
-    gated.add_argument(
-        "--probe-requests", type=_checked(int, 1), default=50, help="predictions per gate"
-    )
-    gated.add_argument(
-        "--max-error-ratio", type=_checked(float, 0, 1), default=0.01, help="failed/sent allowed"
-    )
-    gated.add_argument(
-        "--max-p99-ms", type=_checked(float, 0), default=500.0, help="p99 latency allowed"
-    )
+    gated = gate_options()
     commands = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     def command(name: str, summary: str, *parents) -> argparse.ArgumentParser:
@@ -105,10 +69,7 @@ def parser() -> argparse.ArgumentParser:
     step = command("shift", "gated traffic steps", waits, gated)
     step.add_argument("--to", required=True, metavar="REVISION", help="the candidate revision")
     step.add_argument(
-        "--steps", type=_checked(parse_steps), default="10,25,50,100", help="candidate percents"
-    )
-    step.add_argument(
-        "--interval", type=_checked(parse_duration), default="30s", help="wait between steps"
+        "--steps", type=checked(parse_steps), default="10,25,50,100", help="candidate percents"
     )
     command("promote", "green to 100 %%, gated", waits, gated)
     command("rollback", "all traffic to blue", waits)
@@ -130,10 +91,10 @@ def _dispatch(ctx: Context, args: argparse.Namespace) -> int:
         return deploy(ctx, args.image, args.model_version, args.release)
     if args.command == "rollback":
         return rollback(ctx)
-    limits = Thresholds(args.probe_requests, args.max_error_ratio, args.max_p99_ms)
+    settings = gate_settings(args)
     if args.command == "promote":
-        return promote(ctx, limits, args.probe_url)
-    return shift(ctx, args.to, args.steps, args.interval, limits, args.probe_url)
+        return promote(ctx, settings, args.interval)
+    return shift(ctx, args.to, args.steps, args.interval, settings)
 
 
 def main(argv: list[str] | None = None, clock=time) -> int:

@@ -3,6 +3,7 @@
 import json
 
 from knative.api import KnativeService, is_ready, not_ready_reason
+from knative.report import ANNOTATION
 
 
 def report(service: KnativeService) -> dict:
@@ -34,7 +35,17 @@ def report(service: KnativeService) -> dict:
         "ready": is_ready(found),
         "reason": None if is_ready(found) else not_ready_reason(found),
         "revisions": list(rows.values()),
+        "last_rollout": _last_rollout(found),
     }
+
+
+def _last_rollout(service: dict) -> dict | None:
+    """The verdict the last gated run left on the Service (``knative/record.py``), if any."""
+    text = (service["metadata"].get("annotations") or {}).get(ANNOTATION)
+    try:
+        return json.loads(text) if text else None
+    except ValueError:
+        return {"verdict": "unreadable", "reason": f"annotation {ANNOTATION} is not JSON"}
 
 
 def render(found: dict, output: str) -> str:
@@ -58,4 +69,14 @@ def render(found: dict, output: str) -> str:
     widths = [max(len(cells[i]) for cells in table) for i in range(len(header) - 1)]
     for *cells, last in table:
         lines.append("  ".join([*(c.ljust(w) for c, w in zip(cells, widths, strict=True)), last]))
-    return "\n".join(lines)
+    return "\n".join([*lines, _verdict_line(found["last_rollout"])])
+
+
+def _verdict_line(last: dict | None) -> str:
+    if not last:
+        return "last gated rollout: none recorded"
+    line = (
+        f"last gated rollout: {last.get('verdict')} ({last.get('command')} "
+        f"{last.get('candidate')}, finished {last.get('finished')})"
+    )
+    return line + (f": {last['reason']}" if last.get("reason") else "")

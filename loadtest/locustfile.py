@@ -7,13 +7,12 @@ import functools
 import logging
 import random
 import sys
-import time
 
 import locust.stats
 from locust import FastHttpUser, between, events, task
 from locust.runners import WorkerRunner
 
-from loadtest import options, report, shapes, slo
+from loadtest import distributed, options, report, shapes, slo
 from loadtest.coldstart import ColdStartTracker
 from loadtest.protocols import BadReply, CloudEventBinary, OpenInferenceV2, PandasPredict, Protocol
 from loadtest.revisions import RevisionCounter
@@ -92,15 +91,15 @@ def configure(environment, **_kwargs):
     """Check the options before any load, then hook up revision counting, report and gate."""
     parsed = environment.parsed_options
     try:
-        shapes.from_options(parsed)
+        if not isinstance(environment.runner, WorkerRunner):  # the shape runs where the run time is
+            shapes.from_options(parsed)
         PredictorUser.rows = RowSampler.from_card(parsed.model_card)
         PredictorUser.cold_start = ColdStartTracker(parsed.scale_to_zero_window)
-        counter = RevisionCounter(
-            time.time(), parsed.revision_interval, live=parsed.shape == "rollout"
+        counter = distributed.counter_for(
+            environment, parsed.revision_interval, live=parsed.shape == "rollout"
         )
     except ValueError as error:
         sys.exit(f"loadtest: {error}")
-    environment.events.request.add_listener(counter.on_request)
     environment.events.quitting.add_listener(slo.gate)  # quitting runs listeners last-first
     environment.events.quitting.add_listener(functools.partial(save_report, counter=counter))
 
@@ -112,6 +111,6 @@ def save_report(environment, counter: RevisionCounter, **_kwargs) -> None:
     print(counter.summary())
     prefix = environment.parsed_options.csv_prefix
     if prefix:
-        counter.write_csv(f"{prefix}_revisions.csv")
+        report.write_csv(counter.shares(), f"{prefix}_revisions.csv")
         report.write_png(environment.stats.history, counter.shares(), f"{prefix}_report.png")
         logger.info("report: %s_report.png, %s_revisions.csv", prefix, prefix)

@@ -1,10 +1,10 @@
-"""A PNG of the run: latency percentiles and req/s over time, and each revision's share."""
+"""The run's reports: latency, req/s, each revision's share and its pods over time (PNG), and
+the shares and pods per interval (CSV)."""
 
+import csv
 from collections import defaultdict
 from datetime import UTC, datetime
 from pathlib import Path
-
-from matplotlib.figure import Figure
 
 from loadtest.revisions import Share
 
@@ -20,14 +20,29 @@ def write_png(history: list[dict], shares: list[Share], path: str | Path) -> Non
     plot(history, shares).savefig(path, format="png")
 
 
-def plot(history: list[dict], shares: list[Share]) -> Figure:
+def write_csv(shares: list[Share], path: str | Path) -> None:
+    with open(path, "w", newline="") as file:
+        writer = csv.writer(file)
+        writer.writerow(
+            ["Timestamp", "Seconds", "Revision", "Requests", "Failures", "Share", "Pods"]
+        )
+        for s in shares:
+            writer.writerow(
+                [f"{s.start:.3f}", s.seconds, s.revision, s.requests, s.failures,
+                 f"{s.share:.4f}", s.pods]
+            )  # fmt: skip
+
+
+def plot(history: list[dict], shares: list[Share]):
     """Locust's stats history (current percentiles, req/s, users) over the revision shares."""
+    from matplotlib.figure import Figure  # here: workers, which never draw, start a second sooner
+
     times = [seconds(row["time"]) for row in history]
     start = min(times + [share.start for share in shares], default=0.0)
     elapsed = [t - start for t in times]
 
-    figure = Figure(figsize=(10, 9), layout="constrained")
-    latency, throughput, split = figure.subplots(3, 1, sharex=True)
+    figure = Figure(figsize=(10, 12), layout="constrained")
+    latency, throughput, split, pods = figure.subplots(4, 1, sharex=True)
     for percentile in PERCENTILES:
         values = [row[f"response_time_percentile_{percentile}"][1] for row in history]
         latency.plot(elapsed, values, label=f"p{percentile * 100:g}")
@@ -45,7 +60,9 @@ def plot(history: list[dict], shares: list[Share]) -> Figure:
     users.set(ylabel="users", ylim=(0, None))
 
     plot_shares(split, shares, start)
-    split.set(ylabel="share of requests, %", xlabel="seconds since start", ylim=(0, 100))
+    split.set(ylabel="share of requests, %", ylim=(0, 100))
+    plot_pods(pods, shares, start)
+    pods.set(xlabel="seconds since start")
     return figure
 
 
@@ -66,3 +83,22 @@ def plot_shares(axes, shares: list[Share], start: float) -> None:
             bottoms[share.start] += share.share * 100
     if shares:
         axes.legend(loc="upper left")
+
+
+def plot_pods(axes, shares: list[Share], start: float) -> None:
+    """Distinct pods that answered, per revision and interval; 0 in intervals without answers."""
+    if not any(share.pods for share in shares):
+        axes.set(ylabel="pods", yticks=[])
+        axes.text(0.5, 0.5, "pods not named: set EXPOSE_POD_NAME=1 on the server",
+                  ha="center", va="center", transform=axes.transAxes)  # fmt: skip
+        return
+    step = shares[0].seconds
+    slots = range(int(min(s.start for s in shares)), int(max(s.start for s in shares)) + 1, step)
+    for revision in sorted({share.revision for share in shares}):
+        counts = {share.start: share.pods for share in shares if share.revision == revision}
+        y = [counts.get(slot, 0) for slot in slots]
+        x = [slot - start for slot in slots]
+        axes.step(x + [x[-1] + step], y + y[-1:], where="post", label=revision)  # last one too
+    axes.set(ylabel="pods that answered", ylim=(0, None))
+    axes.yaxis.get_major_locator().set_params(integer=True)
+    axes.legend(loc="upper left")

@@ -1,12 +1,17 @@
-"""Count which Knative revision answered (the X-Revision header), per interval of the run."""
+"""Count who answered, per interval of the run: the revision (X-Revision) and the pod (X-Pod).
 
-import csv
+Intervals are aligned to the clock (multiples of the interval since the epoch), so counts from
+several locust processes add up interval by interval. The server names its pod only when its
+operator turns that on (EXPOSE_POD_NAME); without it the pod count is 0.
+"""
+
 import logging
+import time
 from collections import Counter, defaultdict
-from dataclasses import dataclass
-from pathlib import Path
+from dataclasses import dataclass, field
 
 HEADER = "X-Revision"
+POD_HEADER = "X-Pod"
 UNKNOWN = "(none)"
 logger = logging.getLogger(__name__)
 
@@ -21,85 +26,128 @@ class Share:
     requests: int
     failures: int
     share: float  # of the interval's requests, 0..1
+    pods: int = 0  # distinct pods of the revision that answered in the interval
+
+
+@dataclass
+class Tally:
+    requests: int = 0
+    failures: int = 0
+    pods: set[str] = field(default_factory=set)
 
 
 class RevisionCounter:
-    """A locust `request` event listener counting answers per revision and per interval.
+    """Counts answers per interval, revision and pod: a locust `request` event listener.
 
-    With `live`, each interval's split is logged as soon as the next interval begins (used
-    while a rollout shifts traffic).
+    A worker `drain`s its counts into each report to the master, which `merge`s them. With
+    `live`, each interval's split is logged once it is over and `lag` seconds have passed (the
+    time workers' reports may take to arrive).
     """
 
-    def __init__(self, origin: float, interval: int = 5, live: bool = False):
+    def __init__(self, interval: int = 5, live: bool = False, lag: float = 0.0):
         if interval < 1:
             raise ValueError(f"revision interval must be at least 1 s, got {interval}")
         self.interval = interval
         self.live = live
-        self.origin = origin  # epoch seconds, before the first request; intervals count from it
-        self.requests: dict[int, Counter[str]] = defaultdict(Counter)
-        self.failures: dict[int, Counter[str]] = defaultdict(Counter)
+        self.lag = lag
+        self.slots: dict[int, dict[str, Tally]] = defaultdict(lambda: defaultdict(Tally))
+        self.logged = -1  # the last slot logged live
 
     def on_request(self, start_time: float, response=None, exception=None, **_kwargs) -> None:
         headers = getattr(response, "headers", None) or {}
-        revision = headers.get(HEADER) or UNKNOWN
-        slot = int((start_time - self.origin) // self.interval)
-        if self.live and self.requests and slot > max(self.requests):
-            logger.info(self.describe(max(self.requests)))
-        self.requests[slot][revision] += 1
-        if exception is not None:
-            self.failures[slot][revision] += 1
+        self.add(start_time, headers.get(HEADER) or UNKNOWN, headers.get(POD_HEADER), exception)
+        self.log_finished(start_time)
+
+    def add(self, start_time: float, revision: str, pod: str | None, failed) -> None:
+        tally = self.slots[int(start_time // self.interval)][revision]
+        tally.requests += 1
+        tally.failures += bool(failed)
+        tally.pods.update([pod] if pod else [])
+
+    def drain(self) -> list[list]:
+        """The counts so far as plain lists (for locust's messages), and forget them."""
+        rows = [
+            [slot, revision, tally.requests, tally.failures, sorted(tally.pods)]
+            for slot, revisions in self.slots.items()
+            for revision, tally in revisions.items()
+        ]
+        self.slots.clear()
+        return rows
+
+    def merge(self, rows: list[list], now: float | None = None) -> None:
+        """Add counts drained by another counter (a worker's)."""
+        for slot, revision, requests, failures, pods in rows:
+            tally = self.slots[slot][revision]
+            tally.requests += requests
+            tally.failures += failures
+            tally.pods.update(pods)
+        self.log_finished(time.time() if now is None else now)
+
+    def log_finished(self, now: float) -> None:
+        """Log, once, each interval that ended at least `lag` seconds ago (when live)."""
+        if not self.live:
+            return
+        for slot in sorted(slot for slot in self.slots if slot > self.logged):
+            if (slot + 1) * self.interval + self.lag > now:
+                return
+            logger.info(self.describe(slot))
+            self.logged = slot
 
     def shares(self) -> list[Share]:
         return [
             Share(
-                self.origin + slot * self.interval,
+                slot * self.interval,
                 self.interval,
                 revision,
-                count,
-                self.failures[slot][revision],
-                count / sum(counts.values()),
+                tally.requests,
+                tally.failures,
+                tally.requests / sum(t.requests for t in revisions.values()),
+                len(tally.pods),
             )
-            for slot, counts in sorted(self.requests.items())
-            for revision, count in sorted(counts.items())
+            for slot, revisions in sorted(self.slots.items())
+            for revision, tally in sorted(revisions.items())
         ]
 
     def describe(self, slot: int) -> str:
-        """One interval as a line: requests, failures and each revision's share."""
-        counts = self.requests[slot]
+        """One interval as a line: requests, failures, and each revision's share (and pods)."""
+        tallies = self.slots[slot]
+        total = sum(tally.requests for tally in tallies.values())
         split = ", ".join(
-            f"{revision} {count / sum(counts.values()):.0%}"
-            for revision, count in sorted(counts.items())
+            f"{revision} {tally.requests / total:.0%}" + pods(len(tally.pods))
+            for revision, tally in sorted(tallies.items())
         )
-        failures = sum(self.failures[slot].values())
-        return (
-            f"revisions {slot * self.interval}-{(slot + 1) * self.interval}s: "
-            f"{sum(counts.values())} requests, {failures} failures; {split}"
-        )
+        failures = sum(tally.failures for tally in tallies.values())
+        clock = [
+            time.strftime("%H:%M:%S", time.gmtime(s * self.interval)) for s in (slot, slot + 1)
+        ]
+        return f"revisions {clock[0]}-{clock[1]}: {total} requests, {failures} failures; {split}"
 
     def totals(self) -> Counter[str]:
-        return sum(self.requests.values(), Counter())
+        totals: Counter[str] = Counter()
+        for revisions in self.slots.values():
+            for revision, tally in revisions.items():
+                totals[revision] += tally.requests
+        return totals
+
+    def pods(self) -> dict[str, set[str]]:
+        """Every pod that answered, per revision, over the whole run."""
+        seen: dict[str, set[str]] = defaultdict(set)
+        for revisions in self.slots.values():
+            for revision, tally in revisions.items():
+                seen[revision] |= tally.pods
+        return seen
 
     def summary(self) -> str:
-        """The whole run's split, e.g. "requests per revision: house-price-v1 950 (95%), ..."."""
-        totals = self.totals()
+        """The whole run's split, e.g. "requests per revision: house-price-v1 950 (95%, 2 pods)"."""
+        totals, seen = self.totals(), self.pods()
+        total = sum(totals.values())
         split = ", ".join(
-            f"{revision} {count} ({count / sum(totals.values()):.0%})"
+            f"{revision} {count} ({count / total:.0%}{pods(len(seen[revision]), ', ')})"
             for revision, count in sorted(totals.items())
         )
         return f"requests per revision: {split or 'none'}"
 
-    def write_csv(self, path: str | Path) -> None:
-        with open(path, "w", newline="") as file:
-            writer = csv.writer(file)
-            writer.writerow(["Timestamp", "Seconds", "Revision", "Requests", "Failures", "Share"])
-            for share in self.shares():
-                writer.writerow(
-                    [
-                        f"{share.start:.3f}",
-                        share.seconds,
-                        share.revision,
-                        share.requests,
-                        share.failures,
-                        f"{share.share:.4f}",
-                    ]
-                )
+
+def pods(count: int, separator: str = " ") -> str:
+    """ "3 pods" for a log line, or nothing when the server does not name its pods."""
+    return f"{separator}{count} pod{'s' * (count != 1)}" if count else ""

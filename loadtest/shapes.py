@@ -1,9 +1,12 @@
 """Load shapes selected by name (--shape): stage tables built from --users and --run-time."""
 
 import math
+import time
 from dataclasses import dataclass
 
 from locust import LoadTestShape
+
+from loadtest.distributed import FinalReports
 
 IDLE_MARGIN = 10  # seconds the coldstart shape idles beyond the scale-to-zero window
 
@@ -144,8 +147,14 @@ class NamedShape(LoadTestShape):
     def __init__(self):
         super().__init__()
         self.selected: StagedShape | None = None
+        self.final_reports: FinalReports | None = None
 
     def tick(self):
         if self.selected is None:
             self.selected = from_options(self.runner.environment.parsed_options)
-        return self.selected.stage_at(self.get_run_time())
+            self.final_reports = FinalReports.on_master(self.runner)
+        stage = self.selected.stage_at(self.get_run_time())
+        if stage is None and self.final_reports and self.final_reports.pending(time.monotonic()):
+            stop_all = float(self.selected.table[-1].users or 1)  # users per second
+            return 0, stop_all  # the run ends once every worker has reported its last requests
+        return stage

@@ -72,6 +72,8 @@ def gate(environment, **_kwargs) -> None:
         environment.process_exit_code = 1
     else:
         print("SLO met: " + "; ".join(passes))
+    total = environment.stats.total  # on a master: every worker's requests
+    print(f"requests judged: {total.num_requests} ({total.num_failures} failed)")
     cold = merged(environment.stats, cold=True)
     if cold.num_requests:
         print(

@@ -1,12 +1,12 @@
 """Train each model version on model_data/housing.csv; write artifact, ONNX export and model card.
 
 Run as ``python -m training`` (``make train``). The serving image does not hold this package.
+Every version is fitted on the same split; its held-out rows, labelled, go to
+``model_data/reference-rows.csv``, which each card names with its sha256.
 """
 
-import hashlib
 import json
-import platform
-from importlib.metadata import version
+from dataclasses import dataclass
 from pathlib import Path
 
 import joblib
@@ -21,22 +21,18 @@ from sklearn.model_selection import train_test_split
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 
+from training.card import model_card
+
 DATA_DIR = Path(__file__).resolve().parent.parent / "model_data"
 # The API's features, in order: the keys of the sample row (the first row of the data set).
 FEATURES = list(json.loads((DATA_DIR / "sample-row.json").read_text()))
 TARGET = "MEDV"
+EXAMPLE_ROW = 0  # a real request, with its real price: the sample row is this row
 SEED = 42
 TEST_SIZE = 0.2
+REFERENCE_ROWS = "reference-rows.csv"
 # ONNX Runtime sums tree leaves in float32; $0.10 is far below any price difference that matters.
 ONNX_TOLERANCE = 1e-4
-ETHICS = (
-    "Feature B is 1000(Bk - 0.63)^2, where Bk is the proportion of Black residents by town: it "
-    "encodes race, and the 1978 authors assumed racial self-segregation has a (non-monotonic) "
-    "effect on prices. scikit-learn removed this data set in version 1.2 for that reason. A "
-    "prediction that uses B can carry racial bias into a valuation; do not use these models for "
-    "real decisions about people or property. The data are also from 1970, censored at "
-    "MEDV = 50, and from one city."
-)
 
 
 def _scaled(columns):
@@ -45,7 +41,7 @@ def _scaled(columns):
     return ColumnTransformer([("scale", StandardScaler(), indices)], remainder="drop")
 
 
-# v1 reproduces the original service's model. v2 is tuned and ignores B (see ETHICS): it still
+# v1 reproduces the original service's model. v2 is tuned and ignores B (see card.ETHICS): it still
 # accepts all six features, so the API contract is the same for both revisions.
 VERSIONS = {
     "v1": {
@@ -63,16 +59,44 @@ VERSIONS = {
 
 def load_data(path=DATA_DIR / "housing.csv"):
     """The six API features as a float64 matrix and the target, in file order."""
-    frame = pd.read_csv(path)
+    return _arrays(pd.read_csv(path))
+
+
+def _arrays(frame):
     return frame[FEATURES].to_numpy(dtype=np.float64), frame[TARGET].to_numpy(dtype=np.float64)
+
+
+@dataclass(frozen=True)
+class Split:
+    """The training rows and the labelled held-out rows, the same for every version."""
+
+    train: pd.DataFrame
+    test: pd.DataFrame
+    features: tuple = tuple(FEATURES)
+    target: str = TARGET
+
+    @property
+    def x_train(self):
+        return _arrays(self.train)[0]
+
+    @property
+    def description(self):
+        rows = len(self.train) + len(self.test)
+        return f"held-out {TEST_SIZE:.0%} of {rows} rows, random_state={SEED}"
+
+
+def split_data(path=DATA_DIR / "housing.csv"):
+    train, test = train_test_split(pd.read_csv(path), test_size=TEST_SIZE, random_state=SEED)
+    return Split(train, test)
+
+
+def write_reference_rows(split, path):
+    """The held-out rows with their labels, as in housing.csv (the same bytes every run)."""
+    split.test[[*FEATURES, TARGET]].to_csv(path, index=False, lineterminator="\n")
 
 
 def build_pipeline(spec):
     return Pipeline([("scale", _scaled(spec["features_used"])), ("regress", spec["regressor"]())])
-
-
-def sha256_of(path):
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
 def export_onnx(pipeline, sample):
@@ -98,13 +122,18 @@ def onnx_predictions(onnx_bytes, features):
     return session.run(None, {session.get_inputs()[0].name: features})[0].ravel()
 
 
-def train_version(name, spec, features, target, out_dir):
+def example(features, target):
+    """A real row of the data set, its features as a request takes them, and its real price."""
+    row = dict(zip(FEATURES, map(float, features[EXAMPLE_ROW]), strict=True))
+    return {"row": EXAMPLE_ROW, "features": row, TARGET: float(target[EXAMPLE_ROW])}
+
+
+def train_version(name, spec, split, the_example, out_dir):
     """Fit one version, check its ONNX export on all rows, write its files; return its card."""
-    x_train, x_test, y_train, y_test = train_test_split(
-        features, target, test_size=TEST_SIZE, random_state=SEED
-    )
+    (x_train, y_train), (x_test, y_test) = _arrays(split.train), _arrays(split.test)
     pipeline = build_pipeline(spec).fit(x_train, y_train)
     predicted = pipeline.predict(x_test)
+    features = np.vstack([x_train, x_test])
     onnx_bytes = export_onnx(pipeline, x_train[:1])
     onnx_diff = float(
         np.max(np.abs(onnx_predictions(onnx_bytes, features) - pipeline.predict(features)))
@@ -115,54 +144,27 @@ def train_version(name, spec, features, target, out_dir):
     stem = out_dir / f"model-{name}"
     joblib.dump(pipeline, stem.with_suffix(".joblib"))
     stem.with_suffix(".onnx").write_bytes(onnx_bytes)
-    card = {
-        "name": "house-price",
-        "version": name,
-        "description": f"Pipeline(scale {', '.join(spec['features_used'])}; {pipeline[-1]!r})",
-        "features": [
-            {
-                "name": feature,
-                "min": float(x_train[:, i].min()),
-                "max": float(x_train[:, i].max()),
-                "used": feature in spec["features_used"],
-            }
-            for i, feature in enumerate(FEATURES)
-        ],
-        "target": {"name": TARGET, "unit": "median home value in USD 1000s"},
-        "metrics": {
-            "split": f"held-out {TEST_SIZE:.0%} of {len(target)} rows, random_state={SEED}",
-            "rmse": float(np.sqrt(mean_squared_error(y_test, predicted))),
-            "mae": float(mean_absolute_error(y_test, predicted)),
-            "r2": float(r2_score(y_test, predicted)),
-        },
-        "artifacts": {
-            "sklearn": {
-                "file": stem.with_suffix(".joblib").name,
-                "sha256": sha256_of(f"{stem}.joblib"),
-            },
-            "onnx": {
-                "file": stem.with_suffix(".onnx").name,
-                "sha256": sha256_of(f"{stem}.onnx"),
-                "max_abs_diff_to_sklearn": onnx_diff,
-            },
-        },
-        "data": {"file": "housing.csv", "sha256": sha256_of(DATA_DIR / "housing.csv")},
-        "libraries": {
-            "python": platform.python_version(),
-            **{
-                lib: version(lib)
-                for lib in ("scikit-learn", "numpy", "skl2onnx", "onnx", "onnxruntime")
-            },
-        },
-        "ethics": ETHICS,
+    metrics = {
+        "rmse": float(np.sqrt(mean_squared_error(y_test, predicted))),
+        "mae": float(mean_absolute_error(y_test, predicted)),
+        "r2": float(r2_score(y_test, predicted)),
     }
+    files = {
+        "reference": out_dir / REFERENCE_ROWS,
+        "sklearn": stem.with_suffix(".joblib"),
+        "onnx": stem.with_suffix(".onnx"),
+        "onnx_diff": onnx_diff,
+        "data": DATA_DIR / "housing.csv",
+    }
+    card = model_card(name, spec, pipeline, split, metrics, files, the_example)
     stem.with_suffix(".json").write_text(json.dumps(card, indent=2) + "\n")
     return card
 
 
 def main(out_dir=DATA_DIR):
-    features, target = load_data()
+    out_dir = Path(out_dir)
+    split, the_example = split_data(), example(*load_data())
+    write_reference_rows(split, out_dir / REFERENCE_ROWS)
     for name, spec in VERSIONS.items():
-        card = train_version(name, spec, features, target, Path(out_dir))
-        metrics = card["metrics"]
+        metrics = train_version(name, spec, split, the_example, out_dir)["metrics"]
         print(f"{name}: R2={metrics['r2']:.4f} RMSE={metrics['rmse']:.3f} MAE={metrics['mae']:.3f}")

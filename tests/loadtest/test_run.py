@@ -1,47 +1,38 @@
 """Short, bounded headless locust runs (a subprocess) against a real local server process."""
 
-import csv
-import os
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
+import requests
+from prometheus_client.parser import text_string_to_metric_families
 
-from tests.support.repo import REPO
+from tests.loadtest.locust_run import LENIENT, locust, rows
 
-ROOT = REPO
-LOCUST = Path(sys.executable).with_name("locust")
 REVISION = "house-price-v1"  # what the `server` fixture (conftest) answers as
-LENIENT = ["--slo-p95-ms", "2000", "--slo-p99-ms", "5000", "--slo-failure-ratio", "0"]
 
 pytestmark = pytest.mark.slow
 
 
-def clean_env() -> dict[str, str]:
-    """This process's environment without LOCUST_* settings that would change the runs."""
-    return {key: value for key, value in os.environ.items() if not key.startswith("LOCUST_")}
-
-
-def locust(host: str, prefix: Path, *options: str) -> subprocess.CompletedProcess:
-    """One headless run with the project's locust.conf, bounded in time."""
-    command = [str(LOCUST), "--config", "loadtest/locust.conf", "--host", host]
-    command += ["--users", "3", "--spawn-rate", "3", "--run-time", "3s", "--stop-timeout", "1s"]
-    command += ["--csv", str(prefix), "--html", f"{prefix}.html", *options]
-    return subprocess.run(
-        command, cwd=ROOT, env=clean_env(), capture_output=True, text=True, timeout=60
+def answered(server: str) -> int:
+    """Requests the server has answered on the paths locust loads (its own metrics)."""
+    text = requests.get(f"{server}/metrics", timeout=5).text
+    [family] = [f for f in text_string_to_metric_families(text) if f.name == "house_price_requests"]
+    return sum(
+        int(sample.value)
+        for sample in family.samples
+        if sample.name.endswith("_total") and sample.labels["endpoint"] in LOADED_PATHS
     )
 
 
-def rows(path: Path) -> list[dict[str, str]]:
-    with open(path, newline="") as file:
-        return list(csv.DictReader(file))
+LOADED_PATHS = {"/predict", "/v2/models/house-price/infer", "/"}
 
 
 def test_a_run_within_lenient_slos_passes_and_writes_every_report(server, tmp_path):
+    before = answered(server)
     run = locust(server, tmp_path / "run", *LENIENT, "--slo-min-rps", "1")
     assert run.returncode == 0, run.stdout + run.stderr
     assert "SLO met: p95" in run.stdout
+    sent = answered(server) - before  # the gate and the split count exactly what was sent
+    assert f"requests judged: {sent} (0 failed)" in run.stdout
+    assert sum(int(row["Requests"]) for row in rows(tmp_path / "run_revisions.csv")) == sent
 
     stats = {row["Name"]: row for row in rows(tmp_path / "run_stats.csv")}
     for name in ["/predict", "/v2/models/house-price/infer", "/ [cloudevent]"]:

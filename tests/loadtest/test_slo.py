@@ -73,7 +73,9 @@ def test_gate_reports_cold_requests_apart(capsys):
     env = environment(times_ms=[10] * 100, cold_ms=[2000, 3000, 4000])
     slo.gate(env)
     assert env.process_exit_code is None
-    assert "cold requests (not gated): 3, median 3000 ms, max 4000 ms" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "cold requests (not gated): 3, median 3000 ms, max 4000 ms" in out
+    assert "requests judged: 103 (0 failed)" in out  # warm and cold: every request counts
 
 
 def test_exceptions_in_the_locustfile_are_a_breach():

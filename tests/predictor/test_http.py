@@ -4,8 +4,10 @@ import json
 
 import numpy as np
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 
 from function import create_app
+from tests.support.faulty_models import model_failing_on_unseen_inputs
 from tests.support.repo import FEATURES, SAMPLE_ROW
 
 # The sample row as pandas "columns" JSON, the contract of the original service.
@@ -114,17 +116,68 @@ def test_health_and_readiness(client):
     assert ready.status_code == 200 and ready.get_json()["model_version"] == "v1"
 
 
+def samples(client) -> dict:
+    """Every sample of ``/metrics``: (name, sorted labels) -> value."""
+    text = client.get("/metrics").get_data(as_text=True)
+    return {
+        (sample.name, tuple(sorted(sample.labels.items()))): sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+    }
+
+
+def labelled(metric, **labels):
+    return metric, tuple(sorted(labels.items()))
+
+
+def requests_total(endpoint, status, kind="prediction", revision="house-price-v1"):
+    labels = {"endpoint": endpoint, "kind": kind, "revision": revision, "status": status}
+    return labelled("house_price_requests_total", **labels)
+
+
 def test_metrics_count_requests_rows_and_model(client, row):
     post_json(client, "/predict", [row, row, row])
     post_json(client, "/predict", [])
     client.get("/no/such/path")
-    text = client.get("/metrics").get_data(as_text=True)
-    assert 'house_price_requests_total{endpoint="/predict",status="200"} 1.0' in text
-    assert 'house_price_requests_total{endpoint="/predict",status="400"} 1.0' in text
-    assert 'house_price_requests_total{endpoint="unmatched",status="404"} 1.0' in text
-    assert "house_price_rows_predicted_total 3.0" in text
-    assert 'house_price_request_duration_seconds_count{endpoint="/predict"} 2.0' in text
-    assert 'version="v1"' in text and 'revision="house-price-v1"' in text
+    found = samples(client)
+    assert found[requests_total("/predict", "200")] == 1
+    assert found[requests_total("/predict", "400")] == 1
+    assert found[requests_total("unmatched", "404", kind="other")] == 1
+    assert found[("house_price_rows_predicted_total", ())] == 3
+    latency = {"endpoint": "/predict", "kind": "prediction", "revision": "house-price-v1"}
+    assert found[labelled("house_price_request_duration_seconds_count", **latency)] == 2
+    info = {"name": "house-price", "revision": "house-price-v1", "version": "v1"}
+    assert found[labelled("house_price_model_info", **info)] == 1
+
+
+def test_only_posts_to_prediction_endpoints_are_predictions(client, row):
+    """What the rollout tool's live gate counts: not health checks, scrapes or the page."""
+    post_json(client, "/predict", [row])
+    client.get("/", headers={"Accept": "application/json"})  # KServe V1 liveness, same path as /
+    client.get("/healthz")
+    found = samples(client)
+    assert found[requests_total("/predict", "200")] == 1
+    assert found[requests_total("/", "200")] == 0  # the CloudEvents endpoint, still unused
+    assert found[requests_total("/", "200", kind="other")] == 1
+    assert found[requests_total("/healthz", "200", kind="other")] == 1
+
+
+def test_prediction_endpoints_count_from_zero_so_a_first_error_shows_in_a_rate(client):
+    found = samples(client)
+    for endpoint in ("/predict", "/v1/models/house-price:predict", "/v2/models/house-price/infer"):
+        assert found[requests_total(endpoint, "200")] == found[requests_total(endpoint, "500")] == 0
+    assert requests_total("/healthz", "200", kind="other") not in found  # made by its first use
+
+
+def test_a_non_finite_prediction_is_the_models_500_not_a_null(tmp_path, row):
+    client = create_app({"model_path": model_failing_on_unseen_inputs(tmp_path)}).test_client()
+    assert post_json(client, "/predict", [row]).status_code == 200
+    unseen = dict(row, RM=8.0, LSTAT=30.0)  # a large house in a poor district
+    response = post_json(client, "/predict", [row, unseen])
+    assert response.status_code == 500
+    assert response.get_json() == {
+        "error": "the model gave a non-finite prediction for 1 of 2 rows (first: row 1)"
+    }
 
 
 def test_unready_model_answers_503_with_the_reason(model_copy):

@@ -38,14 +38,19 @@ def required(params: dict) -> dict[str, list[str]]:
 
 
 def run_commands(config: dict) -> list[str]:
-    """The command of every `run` step, in jobs and in reusable commands."""
+    """The command of every `run` step, in jobs and in reusable commands, `when` steps included."""
     blocks = [*config["jobs"].values(), *config.get("commands", {}).values()]
+    return [command for block in blocks for command in _runs(block["steps"])]
+
+
+def _runs(steps: list) -> list[str]:
     commands = []
-    for block in blocks:
-        for step in block["steps"]:
-            if isinstance(step, dict) and "run" in step:
-                run = step["run"]
-                commands.append(run if isinstance(run, str) else run["command"])
+    for step in steps:
+        if isinstance(step, dict) and "run" in step:
+            run = step["run"]
+            commands.append(run if isinstance(run, str) else run["command"])
+        elif isinstance(step, dict) and "when" in step:
+            commands += _runs(step["when"]["steps"])
     return commands
 
 

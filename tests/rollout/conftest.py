@@ -1,5 +1,9 @@
-"""Fixtures of the rollout tests: a fake Knative API with a Service, the client to it, and a
-candidate's tag route."""
+"""Fixtures of the rollout tests: a fake Knative API with a Service, the client to it, and the
+tag routes of both revisions.
+
+Every rollout test runs in its own temporary folder: a report the tool writes by default
+(``reports/``) lands there, never in the repository.
+"""
 
 import pytest
 
@@ -11,9 +15,22 @@ from tests.rollout.shared import DEPLOYED, REQUEST_TIMEOUT, V1, V2, cli
 from tests.support.fake_clock import FakeClock
 
 
+@pytest.fixture(autouse=True)
+def in_tmp_path(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+
+
 @pytest.fixture
 def route():
-    with FakeTagRoute(V2).running() as running:
+    """The green tag URL: house-price-v2 serving model v2."""
+    with FakeTagRoute(V2, "v2").running() as running:
+        yield running
+
+
+@pytest.fixture
+def blue_route():
+    """The blue tag URL: house-price-v1 serving model v1, what the quality gate compares with."""
+    with FakeTagRoute(V1, "v1").running() as running:
         yield running
 
 
@@ -25,10 +42,10 @@ def fresh(tmp_path):
 
 
 @pytest.fixture
-def deployed(tmp_path, route):
-    """house-price-v1 at 100 % tagged blue, house-price-v2 at 0 % tagged green (the route)."""
+def deployed(tmp_path, route, blue_route):
+    """house-price-v1 at 100 % tagged blue, house-price-v2 at 0 % tagged green (the routes)."""
     with FakeKnative.started(revisions=(V1, V2), traffic=DEPLOYED) as fake:
-        fake.tag_urls["green"] = route.url
+        fake.tag_urls |= {"green": route.url, "blue": blue_route.url}
         yield fake, cli(fake, tmp_path)
 
 

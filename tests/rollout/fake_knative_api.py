@@ -42,6 +42,7 @@ class FakeKnative(FakeServing):
         super().__init__(namespace)
         self.leases = FakeLeases(namespace, self.next_version)
         self.requests: list[tuple[str, str]] = []  # (method, path[?dryRun=All]) of each request
+        self.patch_bodies: list[dict] = []  # every PATCH of the Service this fake took (not dry)
         self.faults: list[tuple[str, int | str, str]] = []  # see ``fail``
         self.slow_seconds = 2.0  # how late a "slow" answer comes
         self.before_patch: list = []  # callables, one run as each PATCH of a Service arrives
@@ -70,6 +71,13 @@ class FakeKnative(FakeServing):
     def write_concurrently(self, traffic: list[dict], manager: str = "kn", name="house-price"):
         """Someone else writes the Service's ``spec.traffic``, as kn or kubectl would."""
         self._write(self.services[name], {"spec": {"traffic": traffic}}, manager)
+
+    def spec_patches(self) -> list[dict]:
+        """The patches it took that change the spec (traffic, template), not only metadata."""
+        return [body for body in self.patch_bodies if "spec" in body]
+
+    def annotation(self, key: str, name: str = "house-price") -> str | None:
+        return (self.services[name]["metadata"].get("annotations") or {}).get(key)
 
     def kubeconfig(self, path) -> str:
         """A kubeconfig file pointing at this server; returns its path."""
@@ -154,7 +162,10 @@ class FakeKnative(FakeServing):
                 f'Operation cannot be fulfilled on services.serving.knative.dev "{name}": '
                 "the object has been modified; please apply your changes to the latest version",
             )
-        return copy.deepcopy(self._write(service, patch, manager, dry_run))
+        written = self._write(service, patch, manager, dry_run)
+        if not dry_run:
+            self.patch_bodies.append(patch)
+        return copy.deepcopy(written)
 
     def _write(self, service: dict, patch: dict, manager: str, dry_run: bool = False) -> dict:
         """Merge ``patch`` in; ``manager`` now owns the parts of the spec it set."""

@@ -25,7 +25,7 @@ class FakeServing(FakeRevisions):
     def __init__(self, namespace: str = "house-price"):
         super().__init__(namespace)
         self.services: dict[str, dict] = {}
-        self.traffic_history: list[list[dict]] = []  # spec.traffic after each accepted change
+        self.traffic_history: list[list[dict]] = []  # spec.traffic after each change of spec
         self.reconcile_after = 0  # ticks until the Service's status catches up with a change
         self.tag_urls: dict[str, str] = {}  # tag -> URL to publish instead of Knative's own
         self.limits = cluster_limits()  # the cluster settings the webhook checks against
@@ -86,11 +86,12 @@ class FakeServing(FakeRevisions):
         service = self.services[name]
         admit(service, updated, self.limits)
         updated = copy.deepcopy(updated)
-        if updated["spec"] != service["spec"]:
+        changed = updated["spec"] != service["spec"]  # metadata alone makes no new generation
+        if changed:
             updated["metadata"]["generation"] += 1
         if dry_run:
             return updated | {"status": copy.deepcopy(service.get("status"))}
-        if updated["spec"] != service["spec"]:
+        if changed:
             self._settle_at[name] = self.ticks + self.reconcile_after
         self._stamp(updated)
         self.services[name] = updated
@@ -100,7 +101,8 @@ class FakeServing(FakeRevisions):
             self._create_revision(name, revision, template["spec"], self.revision_ready_after)
         taken = self.revisions[revision]["spec"] != template["spec"]
         self._name_taken[name] = revision if taken else None
-        self.traffic_history.append(copy.deepcopy(updated["spec"].get("traffic")))
+        if changed:
+            self.traffic_history.append(copy.deepcopy(updated["spec"].get("traffic")))
         return self.observe(updated)
 
     def next_version(self) -> str:

@@ -1,4 +1,5 @@
-"""A revision behind its tag URL, on 127.0.0.1: answers ``POST /predict`` like the predictor.
+"""A revision behind its tag URL, on 127.0.0.1: answers ``POST /predict`` like the predictor, with
+the real model's predictions (``function.model``), so the quality gate measures a real model.
 
 It names itself in ``X-Revision``; ``status`` makes it fail on demand, ``revision`` makes it
 answer as another revision would (a route pointing at the wrong place).
@@ -7,13 +8,17 @@ answer as another revision would (a route pointing at the wrong place).
 import json
 from contextlib import contextmanager
 
+import numpy as np
+
+from function.model import Model
 from tests.support.loopback_server import JsonHandler, serving
-from tests.support.repo import FEATURES
+from tests.support.repo import FEATURES, MODEL_DATA
 
 
 class FakeTagRoute:
-    def __init__(self, revision: str = "house-price-v2"):
+    def __init__(self, revision: str = "house-price-v2", model: str = "v2"):
         self.revision, self.status, self.url = revision, 200, ""
+        self.model = Model(MODEL_DATA / f"model-{model}.onnx").load()
         self.bodies: list = []  # every request body, decoded
 
     def answer(self, body: bytes) -> tuple[int, dict]:
@@ -23,7 +28,8 @@ class FakeTagRoute:
             return 400, {"error": "expected a list of records with " + ", ".join(FEATURES)}
         if self.status != 200:
             return self.status, {"error": "injected failure"}
-        return 200, {"prediction": [24.0] * len(rows)}
+        matrix = np.array([[row[name] for name in FEATURES] for row in rows], dtype=np.float64)
+        return 200, {"prediction": self.model.predict(matrix).tolist()}
 
     @contextmanager
     def running(self):
@@ -36,6 +42,7 @@ def _handler(route: FakeTagRoute):
     class Handler(JsonHandler):
         def do_POST(self):
             code, answer = route.answer(self.body()) if self.path == "/predict" else (404, {})
-            self.reply(code, answer, {"X-Revision": route.revision, "X-Model-Version": "v2"})
+            headers = {"X-Revision": route.revision, "X-Model-Version": route.model.version}
+            self.reply(code, answer, headers)
 
     return Handler

@@ -19,10 +19,16 @@ def percents(fake: FakeKnative) -> list[int]:
     return [parse_traffic(traffic, None).percent(V2) for traffic in fake.traffic_history]
 
 
-def cli(fake: FakeKnative, tmp_path: Path):
-    """Run the command line against ``fake``; ``run.clock`` is the clock its waits use."""
+def deployed_traffic(candidate: str) -> list[dict]:
+    """``spec.traffic`` after ``deploy`` of ``candidate``: at 0 %, tagged green."""
+    return to_targets(Traffic({V1: 100, candidate: 0}, {"blue": V1, "green": candidate}))
+
+
+def cli(fake: FakeKnative, tmp_path: Path, clock=None):
+    """Run the command line against ``fake``; ``run.clock`` is the clock its waits use (a fake
+    one unless given)."""
     kubeconfig = fake.kubeconfig(tmp_path / "kubeconfig")
-    clock = FakeClock()
+    clock = clock or FakeClock()
 
     def run(*args: str) -> int:
         return main(["--kubeconfig", kubeconfig, *args], clock=clock)

@@ -6,6 +6,7 @@ import json
 import socket
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -19,6 +20,9 @@ from tests.rollout.shared import DEPLOYED, TAGS, V1, V2, cli
 from tests.support.repo import REPO
 
 GATE = ["--probe-requests", "5"]
+# What the quality gate sends the candidate: one row for its model version, the 102 reference
+# rows in batches of 50, and 60 rows with one feature moved (6 features x 5 rows x low/high).
+QUALITY_REQUESTS = 1 + 3 + 2
 
 
 def _kn_commands(out: str) -> list[str]:
@@ -163,9 +167,10 @@ def test_a_code_only_release_goes_green_end_to_end(tmp_path, capsys):
     serving = "house-price-v2-aaaaaaa"
     with (
         FakeKnative.started(revisions=(serving,), model_version="2") as fake,
-        FakeTagRoute(NEW).running() as route,
+        FakeTagRoute(NEW, "v2").running() as route,
+        FakeTagRoute(serving, "v2").running() as serving_route,  # the quality gate's incumbent
     ):
-        fake.tag_urls["green"] = route.url
+        fake.tag_urls |= {"green": route.url, "blue": serving_route.url}
         rollout = cli(fake, tmp_path)
         assert rollout(*deploy_args()) == 0
         assert rollout("shift", "--to", NEW, *GATE) == 0
@@ -189,7 +194,7 @@ def test_a_full_shift_grows_monotonically_and_always_sums_to_100(deployed, route
         assert sum(target["percent"] for target in traffic) == 100
         assert parse_traffic(traffic, None).tags == TAGS
     assert rollout.clock.sleeps == [30, 30, 30]
-    assert len(route.bodies) == 4 * (1 + 5)  # before each step: a warm-up and 5 probes
+    assert len(route.bodies) == QUALITY_REQUESTS + 4 * (1 + 5)  # probes: a warm-up and 5
     assert f"done: {V2} serves 100 %" in capsys.readouterr().out
 
 
@@ -209,7 +214,7 @@ def test_a_gate_failing_at_the_first_step_changes_nothing(deployed, route, capsy
     fake, rollout = deployed
     route.revision = V1  # the tag URL answers, but from the wrong revision
     assert rollout("shift", "--to", V2, *GATE) == 1
-    assert fake.patches() == []
+    assert fake.spec_patches() == []
     err = capsys.readouterr().err
     assert err.startswith("gate failed before step 1: 0/5 probes ok")
     assert f"(5x answered by {V1})" in err and f"traffic is still at {V1} 100 %" in err
@@ -219,7 +224,7 @@ def test_a_conflict_in_the_middle_is_re_read_and_retried(deployed):
     fake, rollout = deployed
     fake.before_patch += [lambda: None, fake.edit_concurrently]  # someone writes before step 2
     assert rollout("shift", "--to", V2, *GATE) == 0
-    assert len(fake.patches()) == 5
+    assert len(fake.spec_patches()) == 4 and len(fake.patches()) == 4 + 1 + 1  # retry, verdict
     assert _percents(fake.traffic_history, V2) == [10, 25, 50, 100]
 
 
@@ -299,18 +304,20 @@ def test_shift_dry_run_writes_nothing_and_its_kn_commands_do_the_same(deployed, 
     assert len(commands) == len(fake.traffic_history) + 1
 
 
-def test_probe_url_overrides_the_tag_url(deployed, route):
+def test_probe_and_incumbent_urls_override_the_tag_urls(deployed, route, blue_route):
     fake, rollout = deployed
     fake.tag_urls.clear()  # Knative's own tag URLs: unreachable from here
-    assert rollout("shift", "--to", V2, "--steps", "50", "--probe-url", route.url, *GATE) == 0
+    urls = ["--probe-url", route.url, "--incumbent-url", blue_route.url]
+    assert rollout("shift", "--to", V2, "--steps", "50", *urls, *GATE) == 0
     assert _percents([fake.traffic()], V2) == [50]
+    assert len(blue_route.bodies) == 3  # the reference rows, in batches of 50
 
 
 def test_promote_moves_green_to_100_after_one_gate_and_keeps_blue(deployed, route):
     fake, rollout = deployed
     assert rollout("promote", *GATE) == 0
     assert parse_traffic(fake.traffic(), None) == Traffic({V1: 0, V2: 100}, TAGS)
-    assert len(fake.patches()) == 1 and len(route.bodies) == 6
+    assert len(fake.spec_patches()) == 1 and len(route.bodies) == QUALITY_REQUESTS + 6
 
 
 def test_promote_without_a_green_revision_exits_2(fresh, capsys):
@@ -325,12 +332,12 @@ def test_rollback_sends_everything_to_blue_in_one_patch_without_probes(deployed,
     assert rollout("promote", *GATE) == 0
     route.bodies.clear()
     assert rollout("rollback", "--dry-run") == 0
-    assert len(fake.patches()) == 1
+    assert len(fake.spec_patches()) == 1
     assert rollout("rollback") == 0
     assert fake.traffic() == DEPLOYED
-    assert len(fake.patches()) == 2 and route.bodies == []
+    assert len(fake.spec_patches()) == 2 and route.bodies == []
     assert rollout("rollback") == 0  # nothing left to do
-    assert len(fake.patches()) == 2
+    assert len(fake.spec_patches()) == 2
 
 
 @pytest.mark.parametrize(
@@ -368,3 +375,62 @@ def test_a_rollback_not_live_in_time_exits_2_and_says_it_was_applied(deployed, r
     err = capsys.readouterr().err
     assert "is not ready after 10 s" in err and "the rollback is applied but not live yet" in err
     assert fake.traffic() == DEPLOYED
+
+
+def test_a_gated_run_writes_its_report_and_leaves_its_verdict_for_status(deployed, capsys):
+    fake, rollout = deployed
+    assert rollout("shift", "--to", V2, "--steps", "50", "--report", "out/shift.json", *GATE) == 0
+    out = capsys.readouterr().out
+    assert "quality  -     ok      9 req" in out and "verdict: passed" in out
+    report = json.loads(Path("out/shift.json").read_text())
+    assert (report["command"], report["candidate"], report["incumbent"]) == ("shift", V2, V1)
+    assert report["start_traffic"] == {V1: 100, V2: 0} and report["final_traffic"] == {
+        V1: 50,
+        V2: 50,
+    }
+    assert [(gate["gate"], gate["passed"]) for gate in report["gates"]] == [
+        ("probes", True),
+        ("quality", True),
+    ]
+    rmse = report["gates"][1]["checks"][0]
+    assert rmse["name"] == "RMSE" and rmse["numbers"]["card"] == pytest.approx(3.705, abs=1e-3)
+    assert report["verdict"] == "passed" and report["reason"] is None
+    assert rollout("status") == 0
+    assert f"last gated rollout: passed (shift {V2}, finished " in capsys.readouterr().out
+    assert rollout("status", "-o", "json") == 0
+    last = json.loads(capsys.readouterr().out)["last_rollout"]
+    assert (last["verdict"], last["traffic"], last["report"]) == (
+        "passed",
+        {V1: 50, V2: 50},
+        "out/shift.json",
+    )
+
+
+def test_a_failed_gate_is_the_verdict_on_the_service_with_its_reason(deployed, route, capsys):
+    fake, rollout = deployed
+    route.status = 503
+    assert rollout("promote", *GATE) == 1
+    assert json.loads(Path("reports/rollout-promote.json").read_text())["verdict"] == "failed"
+    assert rollout("status") == 0
+    out = capsys.readouterr().out
+    assert f"last gated rollout: failed (promote {V2}, finished " in out
+    assert "): gate failed before step 1: 0/5 probes ok" in out
+
+
+def test_a_dry_run_describes_the_gates_and_records_nothing(deployed, capsys):
+    fake, rollout = deployed
+    assert rollout("shift", "--to", V2, "--dry-run", *GATE) == 0
+    out = capsys.readouterr().out
+    assert "gate quality, before any traffic moves: reference rows from" in out
+    assert "gate live: off (--prometheus-url turns it on)" in out
+    assert not Path("reports").exists() and fake.annotation("house-price/last-rollout") is None
+
+
+def test_a_report_that_cannot_be_written_stops_the_run_before_anything_moves(deployed, capsys):
+    fake, rollout = deployed
+    Path("taken").write_text("a file, not a folder")
+    assert rollout("shift", "--to", V2, "--report", "taken/shift.json", *GATE) == 2
+    assert "cannot write the report taken/shift.json: File exists; nothing was changed" in (
+        capsys.readouterr().err
+    )
+    assert fake.spec_patches() == []

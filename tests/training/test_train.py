@@ -4,11 +4,13 @@ import json
 
 import joblib
 import numpy as np
+import pandas as pd
 import pytest
 
 from function.model import Model
 from tests.support.repo import MODEL_DATA, SAMPLE_ROW
 from training import train
+from training.card import sha256_of
 
 ONNX_TOLERANCE = 1e-4  # in $1000s: ONNX Runtime sums the trees' leaves in float32
 
@@ -30,6 +32,28 @@ def test_training_reproduces_the_committed_models(retrained, version):
     assert fresh["metrics"] == committed["metrics"]
     assert fresh["artifacts"]["onnx"]["sha256"] == committed["artifacts"]["onnx"]["sha256"]
     assert fresh == committed
+
+
+def test_training_writes_the_same_reference_rows(retrained):
+    name = card(MODEL_DATA, "v1")["metrics"]["reference_rows"]["file"]
+    assert (retrained / name).read_bytes() == (MODEL_DATA / name).read_bytes()
+
+
+@pytest.mark.parametrize("version", ["v1", "v2"])
+def test_the_reference_rows_are_the_held_out_rows_the_card_measures(version):
+    metrics = card(MODEL_DATA, version)["metrics"]
+    path = MODEL_DATA / metrics["reference_rows"]["file"]
+    assert sha256_of(path) == metrics["reference_rows"]["sha256"]
+    rows = pd.read_csv(path)
+    assert list(rows.columns) == [*train.FEATURES, "MEDV"] and len(rows) == 102  # 20 % of 506
+    served = (
+        Model(MODEL_DATA / f"model-{version}.onnx")
+        .load()
+        .predict(rows[train.FEATURES].to_numpy(dtype=np.float64))
+    )
+    errors = served - rows["MEDV"].to_numpy()
+    assert np.sqrt(np.mean(errors**2)) == pytest.approx(metrics["rmse"], abs=1e-4)
+    assert np.mean(np.abs(errors)) == pytest.approx(metrics["mae"], abs=1e-4)
 
 
 def test_served_default_is_good_enough():
@@ -70,7 +94,12 @@ def test_card_describes_the_model():
     v1 = card(MODEL_DATA, "v1")
     assert [f["name"] for f in v1["features"]] == train.FEATURES
     assert all(f["min"] < f["max"] for f in v1["features"])
+    assert all(f["description"] and f["unit"] for f in v1["features"])
     assert v1["target"]["name"] == "MEDV" and "1000" in v1["target"]["unit"]
+    assert v1["target"]["usd_per_unit"] == 1000
+    features, target = train.load_data()
+    assert list(v1["example"]["features"].values()) == list(features[0])  # a real row
+    assert v1["example"]["MEDV"] == target[0]
     assert "Black residents" in v1["ethics"]
     assert set(v1["libraries"]) >= {"scikit-learn", "onnxruntime", "skl2onnx"}
 

@@ -128,10 +128,12 @@ def test_the_role_only_reads_and_patches_knative_objects_and_holds_one_lease():
 
 
 @pytest.fixture
-def every_call_of_a_release(tmp_path):
+def every_call_of_a_release(tmp_path, monkeypatch):
     """The (verb, resource) of every call a whole release makes with the rollout tool."""
-    with FakeKnative.started() as fake, FakeTagRoute("house-price-v2-bbbbbbb").running() as route:
-        fake.tag_urls["green"] = route.url
+    monkeypatch.chdir(tmp_path)  # where the gated commands write their reports
+    green, blue = FakeTagRoute("house-price-v2-bbbbbbb", "v2"), FakeTagRoute("house-price-v1", "v1")
+    with FakeKnative.started() as fake, green.running(), blue.running():
+        fake.tag_urls |= {"green": green.url, "blue": blue.url}
         kubeconfig = fake.kubeconfig(tmp_path / "kubeconfig")
         clock = FakeClock()
         for command in (
@@ -162,11 +164,34 @@ def test_the_role_allows_every_call_the_rollout_tool_makes(every_call_of_a_relea
     assert [call for call in every_call_of_a_release if not permits(*call)] == []
 
 
-def test_the_pipeline_uses_kubectl_only_to_read_the_service():
+PORT_FORWARD = "kubectl port-forward --namespace monitoring svc/kube-prometheus-stack-prometheus"
+
+
+def test_the_pipeline_uses_kubectl_only_to_read_the_service_and_reach_prometheus():
     lines = [
         line.strip() for command in run_commands(circleci_config()) for line in command.split("\n")
     ]
-    calls = [
-        line for line in lines if line.startswith("kubectl ") and "version --client" not in line
-    ]
-    assert calls and all(call.startswith("kubectl get ksvc ") for call in calls), calls
+    calls = [line for line in lines if line.startswith("kubectl ") and "--client" not in line]
+    reads = [call for call in calls if call.startswith("kubectl get ksvc ")]
+    assert reads and [call for call in calls if call not in reads] == [f"{PORT_FORWARD} 9090:9090"]
+
+
+def test_in_monitoring_the_role_may_only_port_forward_to_prometheus():
+    documents = yaml.safe_load_all((CLUSTER / "ci-rbac-prometheus.yaml").read_text())
+    role, binding = {d["kind"]: d for d in documents}.values()
+    assert role["metadata"]["namespace"] == binding["metadata"]["namespace"] == "monitoring"
+    assert binding["subjects"] == rbac()["RoleBinding"]["subjects"]  # CI's group
+    granted = {
+        (verb, resource, name)
+        for rule in role["rules"]
+        for resource in rule["resources"]
+        for verb in rule["verbs"]
+        for name in rule.get("resourceNames", [None])
+    }
+    service = PORT_FORWARD.rsplit("svc/", 1)[1]
+    assert granted == {
+        ("get", "services", service),
+        ("get", "pods", None),
+        ("list", "pods", None),
+        ("create", "pods/portforward", None),
+    }

@@ -1,6 +1,6 @@
 """The cluster scripts install the release we validate against, stop at the first error, and
 check their tools before touching anything. kubectl, eksctl and kn are stand-ins that record
-their arguments: these tests check what the scripts ask for, never Kubernetes itself."""
+their arguments (helm too): these tests check what the scripts ask for, never Kubernetes itself."""
 
 import os
 import re
@@ -14,6 +14,7 @@ from tests.release.manifests.knative_manifests import (
     CLUSTER,
     REPO,
     config_map_data,
+    phase_service,
     reference_defaults,
     reference_file,
 )
@@ -81,22 +82,29 @@ def tools(tmp_path):
     return add, run
 
 
-@pytest.mark.parametrize("script", ["install-knative.sh", "teardown.sh"])
-def test_missing_tools_stop_the_script_before_anything_runs(tools, script):
+@pytest.mark.parametrize(
+    ("script", "missing"),
+    [
+        ("install-knative.sh", "eksctl kn"),
+        ("teardown.sh", "eksctl kn"),
+        ("install-prometheus.sh", "helm"),
+    ],
+)
+def test_missing_tools_stop_the_script_before_anything_runs(tools, script, missing):
     add, run = tools
     add("kubectl")
     result, calls = run(script)
     assert result.returncode == 2
-    assert "not on PATH: eksctl kn" in result.stderr
+    assert f"not on PATH: {missing};" in result.stderr
     assert calls == []
 
 
 def every_tool(tools, kubectl_body=""):
-    """kubectl (running ``kubectl_body`` after it records its call), eksctl and kn on PATH."""
+    """kubectl (running ``kubectl_body`` after it records its call), eksctl, kn, helm on PATH."""
     add, run = tools
     add("kubectl", kubectl_body)
-    add("eksctl")
-    add("kn")
+    for name in ("eksctl", "kn", "helm"):
+        add(name)
     return run
 
 
@@ -158,6 +166,7 @@ def test_a_real_domain_replaces_sslip_io(all_tools):
 
 TEARDOWN_ORDER = [
     "namespace house-price",
+    "namespace monitoring",
     "karpenter.yaml",  # the node pool: Karpenter terminates its nodes, which eksctl cannot see
     "kourier.yaml",  # its Service of type LoadBalancer owns the AWS load balancer
     "serving-default-domain.yaml",
@@ -171,5 +180,49 @@ def test_teardown_deletes_what_the_install_made_from_the_top_down(all_tools):
     assert result.returncode == 0, result.stderr
     deletes = [call for call in calls if call.startswith("kubectl delete ")]
     assert all("--ignore-not-found" in call for call in deletes)
-    assert [position(deletes, step) for step in TEARDOWN_ORDER] == list(range(6))
+    assert [position(deletes, step) for step in TEARDOWN_ORDER] == list(range(7))
     assert not any(call.startswith("eksctl") for call in calls)
+
+
+def test_prometheus_is_the_pinned_chart_installed_idempotently_then_scrapes_the_predictor(
+    all_tools,
+):
+    result, calls = all_tools("install-prometheus.sh")
+    assert result.returncode == 0, result.stderr
+    (pinned,) = re.findall(r'PROMETHEUS_CHART_VERSION="([^"]+)"', (CLUSTER / "lib.sh").read_text())
+    install = calls[position(calls, "helm upgrade --install")]
+    assert "prometheus-community/kube-prometheus-stack" in install
+    assert f"--version {pinned}" in install and "--namespace monitoring" in install
+    assert "prometheus-values.yaml" in install and "--wait" in install
+    order = [
+        "helm repo add",
+        "helm upgrade --install",
+        "predictor-podmonitor.yaml",
+        "rollout status",
+    ]
+    assert [position(calls, step) for step in order] == sorted(position(calls, s) for s in order)
+
+
+def test_teardown_uninstalls_prometheus_only_where_helm_knows_it(tools):
+    add, run = tools
+    for name in ("kubectl", "eksctl", "kn"):
+        add(name)
+    add("helm", "exit 1")  # helm status: no such release
+    result, calls = run("teardown.sh")
+    assert result.returncode == 0, result.stderr
+    assert not any(call.startswith("helm uninstall") for call in calls)
+    assert any(call.startswith("kubectl delete namespace monitoring") for call in calls)
+
+
+def test_the_pod_monitor_selects_the_predictors_pods_on_the_apps_own_port():
+    monitor = yaml.safe_load((CLUSTER / "predictor-podmonitor.yaml").read_text())
+    service = phase_service("1-blue")
+    namespace, name = service["metadata"]["namespace"], service["metadata"]["name"]
+    assert monitor["spec"]["namespaceSelector"] == {"matchNames": [namespace]}
+    # Knative labels every pod of a revision with its Service's name ...
+    assert monitor["spec"]["selector"] == {"matchLabels": {"serving.knative.dev/service": name}}
+    # ... and names the user container's port user-port (knative.dev/serving, UserPortName).
+    (endpoint,) = monitor["spec"]["podMetricsEndpoints"]
+    assert (endpoint["port"], endpoint["path"]) == ("user-port", "/metrics")
+    values = yaml.safe_load((CLUSTER / "prometheus-values.yaml").read_text())
+    assert values["prometheus"]["prometheusSpec"]["podMonitorSelectorNilUsesHelmValues"] is False

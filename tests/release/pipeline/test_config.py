@@ -141,7 +141,9 @@ def test_the_image_is_tagged_with_the_git_sha_and_the_revision_by_model_and_rele
     assert '--release "${CIRCLE_SHA1:0:7}"' in deploy
     # Later jobs take the revision deploy-candidate found tagged green, never a name of their own.
     assert "release/green-${field}" in deploy and "revisionName url" in deploy
-    assert entries["shift"][1]["command"] == 'shift --to "$(cat release/green-revisionName)"'
+    assert entries["shift"][1]["command"].startswith(
+        'shift --to "$(cat release/green-revisionName)" '
+    )
     assert entries["shift"][1]["candidate"] is True
     assert (
         "release/green-revisionName" in config["jobs"]["smoke-test"]["steps"][-1]["run"]["command"]
@@ -170,3 +172,23 @@ def test_readme_lists_every_variable_the_pipeline_reads(config):
     assert {"AWS_ROLE_ARN", "AWS_DEFAULT_REGION", "ECR_REPOSITORY"} <= needed
     readme = (CIRCLECI_CONFIG.parent / "README.md").read_text()
     assert [v for v in sorted(needed) if f"`{v}`" not in readme] == []
+
+
+def test_shift_and_promote_gate_on_the_clusters_prometheus_and_keep_their_reports(config, entries):
+    install = (REPO / "cluster" / "install-prometheus.sh").read_text()
+    release = re.search(r"helm upgrade --install (\S+) ", install)[1]
+    rollout = config["jobs"]["rollout"]["steps"]
+    (forward,) = [
+        s["when"]["steps"]
+        for s in rollout
+        if isinstance(s, dict)
+        and s.get("when", {}).get("condition") == "<< parameters.prometheus >>"
+    ]
+    command = forward[0]["run"]["command"]
+    assert f"--namespace monitoring svc/{release}-prometheus 9090:9090" in command
+    for name in ("shift", "promote"):
+        params = entries[name][1]
+        assert params["prometheus"] is True
+        assert params["command"].endswith("--prometheus-url http://127.0.0.1:9090")
+    assert "prometheus" not in entries["rollback"][1]  # a rollback never waits for Prometheus
+    assert {"store_artifacts": {"path": "reports", "destination": "rollout"}} in rollout

@@ -1,0 +1,65 @@
+"""Rows sent to one revision's URL in batches (``POST /predict``, a list of records)."""
+
+import math
+from dataclasses import dataclass
+
+import requests
+
+from knative.gate import PROBE_TIMEOUT, WARM_UP_TIMEOUT
+
+BATCH_ROWS = 50  # rows per request: far below the server's MAX_BATCH_ROWS and body limit
+
+
+class NoPredictions(Exception):
+    """The revision did not answer a batch as the predictor does; the message says how."""
+
+    def __init__(self, message: str, requests: int):
+        super().__init__(message)
+        self.requests = requests  # sent before it stopped, the failed one included
+
+
+@dataclass(frozen=True)
+class Answers:
+    predictions: list[float]
+    model_version: str | None  # X-Model-Version of the answers
+    requests: int
+
+
+def predict(url: str, revision: str, rows: list[dict]) -> Answers:
+    """Predictions for ``rows`` from ``url``, which must answer as ``revision`` (X-Revision)."""
+    endpoint = url.rstrip("/") + "/predict"
+    predictions, version, sent = [], None, 0
+    with requests.Session() as session:
+        for start in range(0, len(rows), BATCH_ROWS):
+            batch = rows[start : start + BATCH_ROWS]
+            where = f"rows {start + 1}-{start + len(batch)}"
+            timeout = (
+                WARM_UP_TIMEOUT if sent == 0 else PROBE_TIMEOUT
+            )  # the first may wait for a pod
+            sent += 1
+            try:
+                response = session.post(endpoint, json=batch, timeout=timeout)
+            except requests.RequestException as exc:
+                raise NoPredictions(f"no answer to {where} ({type(exc).__name__})", sent) from None
+            problem, values = _checked(response, revision, len(batch))
+            if problem:
+                raise NoPredictions(f"{where}: {problem}", sent)
+            predictions += values
+            version = response.headers.get("X-Model-Version")
+    return Answers(predictions, version, sent)
+
+
+def _checked(response: requests.Response, revision: str, count: int):
+    """(what is wrong or None, the predictions)."""
+    if response.status_code != 200:
+        return f"HTTP {response.status_code}: {response.text[:200]}", []
+    answered_by = response.headers.get("X-Revision")
+    if answered_by != revision:
+        return f"answered by {answered_by or 'no X-Revision'}", []
+    try:
+        values = [float(value) for value in response.json()["prediction"]]
+    except (ValueError, KeyError, TypeError):
+        return "the answer holds no list of predictions", []
+    if len(values) != count or not all(math.isfinite(value) for value in values):
+        return f"{count} finite predictions wanted, got {values[:5]}...", []
+    return None, values
