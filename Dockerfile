@@ -13,9 +13,12 @@ RUN pip --python /opt/venv/bin/python install --no-cache-dir --disable-pip-versi
 FROM ${PYTHON_IMAGE} AS runtime
 # The model this image serves unless MODEL_PATH says otherwise; its revision is house-price-v<N>.
 ARG MODEL_VERSION=1
+# ORT_DISABLE_TELEMETRY: ONNX Runtime's official wheels send usage events to Microsoft and keep a
+# device ID under $HOME; switched off, nothing leaves the pod and nothing wants the read-only root.
 ENV PATH=/opt/venv/bin:$PATH \
     PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
+    ORT_DISABLE_TELEMETRY=1 \
     HOST=0.0.0.0 \
     MODEL_PATH=model_data/model-v${MODEL_VERSION}.onnx
 WORKDIR /app

@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 RUNTIME := $(VENV)/.runtime-installed
 STAMP := $(VENV)/.installed
 
-.PHONY: install run train test lint bench loadtest constraints clean
+.PHONY: install run train test lint bench loadtest constraints clean image
 
 install: $(STAMP)
 
@@ -27,6 +27,9 @@ run: $(RUNTIME)  ## serve the default model on 127.0.0.1:$PORT (8080)
 
 train: install  ## retrain every model version into model_data/
 	$(BIN)/python -m training
+
+image:  ## build the image with podman (image/README.md); the stand-in base is made if missing
+	image/build.sh
 
 test: install  ## the whole test suite (what CI runs)
 	$(BIN)/pytest

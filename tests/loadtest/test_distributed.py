@@ -45,8 +45,14 @@ def with_workers(host, prefix, *options):
                 process.wait()
 
 
+def with_processes(host, prefix, *options):
+    """``--processes 2`` on a free port (locust's default, 5557, may be taken by another run)."""
+    port = str(free_port())
+    return locust(host, prefix, "--master-port", port, "--master-bind-port", port, *options)
+
+
 RUNS = {  # how locust runs, with which shape
-    "--processes 2": (locust, ["--processes", "2", "--shape", "spike", "--run-time", "2s"]),
+    "--processes 2": (with_processes, ["--processes", "2", "--shape", "spike", "--run-time", "2s"]),
     "master and 2 workers": (with_workers, ["--shape", "ramp", "--run-time", "2s"]),
 }
 

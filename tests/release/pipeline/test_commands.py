@@ -27,7 +27,9 @@ def _make_targets() -> set[str]:
 
 
 def _ci_run_steps() -> set[str]:
-    return {step for c in COMMANDS if c.startswith(".ci/run") for step in c.split()[1:]}
+    """The steps each ``.ci/run`` call names; none means all of them, lint then test."""
+    calls = [c.split(".ci/run", 1)[1].split() for c in COMMANDS if ".ci/run" in c]
+    return {step for steps in calls for step in steps or ["lint", "test"]}
 
 
 def _python_modules() -> set[str]:
