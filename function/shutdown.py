@@ -53,7 +53,10 @@ def workers_stop_cleanly():
     The signals stay blocked across the fork, so that one sent to the new worker before it has
     a handler waits for the handler (CPython drops signals caught between fork and its re-init).
     """
-    os.register_at_fork(before=_block, after_in_parent=_unblock, after_in_child=_in_new_worker)
+    supervisor = os.getpid()  # 1 in a container: "orphaned" cannot mean "parent is 1"
+    os.register_at_fork(
+        before=_block, after_in_parent=_unblock, after_in_child=lambda: _in_new_worker(supervisor)
+    )
 
 
 def _block():
@@ -64,14 +67,14 @@ def _unblock():
     signal.pthread_sigmask(signal.SIG_UNBLOCK, SIGNALS)
 
 
-def _in_new_worker():
+def _in_new_worker(supervisor):
     # Its own process group: a signal to the group reaches the supervisor alone, which then
     # stops the worker itself. Out of the group, a worker would outlive a supervisor killed with
     # SIGKILL: Linux sends it SIGTERM then (PR_SET_PDEATHSIG). Until granian installs the
     # worker's handler, a signal ends the worker at once (it has not accepted a request yet).
     os.setpgid(0, 0)
     ctypes.CDLL(None).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
-    if os.getppid() == 1:  # the supervisor died before that
+    if os.getppid() != supervisor:  # it died before that
         os._exit(0)
     for signum in SIGNALS:
         signal.signal(signum, _exit)
