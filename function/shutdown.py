@@ -56,7 +56,12 @@ def workers_stop_cleanly():
     os.register_at_fork(before=_block, after_in_parent=_unblock, after_in_child=_in_new_worker)
 
 
+_supervisor = None  # the pid that forks the worker
+
+
 def _block():
+    global _supervisor
+    _supervisor = os.getpid()
     signal.pthread_sigmask(signal.SIG_BLOCK, SIGNALS)
 
 
@@ -71,7 +76,9 @@ def _in_new_worker():
     # worker's handler, a signal ends the worker at once (it has not accepted a request yet).
     os.setpgid(0, 0)
     ctypes.CDLL(None).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
-    if os.getppid() == 1:  # the supervisor died before that
+    # The supervisor died before that. Compared with its pid, not with 1: in a container the
+    # supervisor is pid 1 itself.
+    if os.getppid() != _supervisor:
         os._exit(0)
     for signum in SIGNALS:
         signal.signal(signum, _exit)
