@@ -14,9 +14,8 @@ from flask import request
 from .body import read_body
 from .errors import PredictorError
 
-BODY_ERROR = (
-    "house_price.body_error"  # environ key: (error class, message) if the body was not read
-)
+# The environ key holding (error class, message) when the body could not be read.
+BODY_ERROR = "house_price.body_error"
 NOT_PASSED_ON = frozenset({"content-length", "content-encoding", "transfer-encoding"})
 
 

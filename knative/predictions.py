@@ -33,9 +33,7 @@ def predict(url: str, revision: str, rows: list[dict]) -> Answers:
         for start in range(0, len(rows), BATCH_ROWS):
             batch = rows[start : start + BATCH_ROWS]
             where = f"rows {start + 1}-{start + len(batch)}"
-            timeout = (
-                WARM_UP_TIMEOUT if sent == 0 else PROBE_TIMEOUT
-            )  # the first may wait for a pod
+            timeout = PROBE_TIMEOUT if sent else WARM_UP_TIMEOUT  # the first may wait for a pod
             sent += 1
             try:
                 response = session.post(endpoint, json=batch, timeout=timeout)
