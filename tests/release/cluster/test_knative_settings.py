@@ -141,4 +141,4 @@ def test_prometheus_runs_on_the_system_nodes_and_keeps_its_data_on_gp3():
 
 
 def _gib(quantity: str) -> float:
-    return float(re.fullmatch(r"(\d+)GiB?", quantity)[1])
+    return float(re.fullmatch(r"(\d+)(?:Gi|GB)", quantity)[1])  # Prometheus: GB is 2^30 B
