@@ -72,7 +72,7 @@ class Resources:
 
         It pins the containers of a Guaranteed pod (every request equal to its limit) that ask
         for whole CPUs; every other container runs on the node's shared cores. (On Knative the
-        queue-proxy beside it must be Guaranteed too: knative/README.md.)
+        pod is Guaranteed only if the queue-proxy's requests equal its limits too.)
         """
         if self.cpu_limit is None or self.memory_limit is None:
             return None
