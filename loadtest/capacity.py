@@ -483,10 +483,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         target = args.url
     else:
         options = resources.podman_options(args.server_cpus)
-        method = (
-            f"{wrk_shape}; image/run.sh {' '.join(options)} {' '.join(args.env)}; "
-            f"wrk on cores {args.load_cpus}"
-        )
+        run = " ".join(["image/run.sh", *options, *(f"--env {pair}" for pair in args.env)])
+        method = f"{wrk_shape}; {run}; wrk on cores {args.load_cpus}"
         with container(args.image, options, args.env) as (url, cgroup):
             sweep = Sweep(url, args.seconds, slo_ms, args.load_cpus, cgroup, args.runs)
             measured = sweep.run(levels)
