@@ -408,7 +408,8 @@ def report(
     options: Sequence[str],
     slo_ms: float,
     levels: Sequence[Level],
-) -> dict:
+) -> dict[str, object]:
+    """The curve as the JSON file holds it (loadtest/README.md)."""
     return {
         "measured": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
         "method": method,
@@ -427,14 +428,25 @@ def report(
     }
 
 
+def positive(text: str) -> int:
+    """A whole number above 0, or a usage error naming it."""
+    if not text.strip().isdigit() or int(text) == 0:
+        raise argparse.ArgumentTypeError(f"expected a whole number above 0, got {text!r}")
+    return int(text)
+
+
+def concurrency_levels(text: str) -> list[int]:
+    """Comma-separated concurrency levels."""
+    return [positive(each) for each in text.split(",")]
+
+
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="python -m loadtest.capacity", description=__doc__.split("\n\n")[0]
     )
     parser.add_argument("--url", help="sweep this server instead of running the image")
-    parser.add_argument(
-        "--image", default=os.environ.get("CAPACITY_IMAGE", "localhost/house-price:dev")
-    )
+    image = os.environ.get("CAPACITY_IMAGE", "localhost/house-price:dev")
+    parser.add_argument("--image", default=image, help="the image to run (CAPACITY_IMAGE)")
     parser.add_argument(
         "--manifest", type=Path, default=MANIFEST, help="where the resources are read"
     )
@@ -444,12 +456,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--cpu-limit", help='instead of the manifest\'s ("none": no limit)')
     parser.add_argument("--cpu-request", help="instead of the manifest's")
     parser.add_argument("--env", action="append", default=[], help="NAME=VALUE for the container")
-    parser.add_argument("--levels", default=",".join(map(str, LEVELS)),
+    parser.add_argument("--levels", type=concurrency_levels, default=list(LEVELS),
                         help="concurrency levels, comma-separated")  # fmt: skip
-    parser.add_argument("--seconds", type=int,
-                        default=int(os.environ.get("CAPACITY_SECONDS", "5")),
+    parser.add_argument("--seconds", type=positive,
+                        default=positive(os.environ.get("CAPACITY_SECONDS", "5")),
                         help="length of each level (CAPACITY_SECONDS)")  # fmt: skip
-    parser.add_argument("--runs", type=int, default=1, help="runs per level (median)")
+    parser.add_argument("--runs", type=positive, default=1, help="runs per level (median)")
     parser.add_argument("--json", type=Path, default=REPO / "reports" / "capacity.json",
                         help="where the curve is written")  # fmt: skip
     return parser.parse_args(argv)
@@ -467,7 +479,6 @@ def main(argv: Sequence[str] | None = None) -> None:
     }
     resources = Resources(**{**asdict(declared), **overrides})
     slo_ms = slo_p99_ms()
-    levels = [int(level) for level in args.levels.split(",")]
     wrk_shape = (
         f"wrk -t1 closed loop, single-row POST /predict, {args.seconds} s per level, "
         f"median of {args.runs} run(s)"
@@ -479,7 +490,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         options: list[str] = []
         method = f"{wrk_shape} to {args.url} (no cgroup counters: the server is not local)"
         sweep = Sweep(args.url.rstrip("/"), args.seconds, slo_ms, args.load_cpus, runs=args.runs)
-        measured = sweep.run(levels)
+        measured = sweep.run(args.levels)
         target = args.url
     else:
         options = resources.podman_options(args.server_cpus)
@@ -487,14 +498,14 @@ def main(argv: Sequence[str] | None = None) -> None:
         method = f"{wrk_shape}; {run}; wrk on cores {args.load_cpus}"
         with container(args.image, options, args.env) as (url, cgroup):
             sweep = Sweep(url, args.seconds, slo_ms, args.load_cpus, cgroup, args.runs)
-            measured = sweep.run(levels)
+            measured = sweep.run(args.levels)
         target = args.image
     load = f"load average (1 min) {load_before:.2f} before, {os.getloadavg()[0]:.2f} after"
     result = report(target, f"{method}; {load}", resources, options, slo_ms, measured)
     best = result["max_concurrency_within_slo"]
     crossed = not all(within(level, slo_ms) for level in measured)
     print(f"highest concurrency within p99 {slo_ms:g} ms: {best}"
-          + ("" if crossed else f" (not crossed up to {levels[-1]})"))  # fmt: skip
+          + ("" if crossed else f" (not crossed up to {args.levels[-1]})"))  # fmt: skip
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(result, indent=2) + "\n")
     print(f"wrote {args.json}", file=sys.stderr)

@@ -209,3 +209,11 @@ def test_the_command_against_a_url_writes_the_curve(server, tmp_path, capsys):
     assert curve["levels"][0]["throttled_periods"] is None
     table = capsys.readouterr().out
     assert "highest concurrency within p99 500 ms: 2 (not crossed up to 2)" in table
+
+
+@pytest.mark.parametrize("argv", [["--levels", "1,x"], ["--seconds", "0"], ["--runs", "-1"]])
+def test_bad_options_are_usage_errors_naming_the_value(argv, capsys):
+    with pytest.raises(SystemExit) as stopped:
+        capacity.parse_args(argv)
+    assert stopped.value.code == 2
+    assert f"whole number above 0, got {argv[1].split(',')[-1]!r}" in capsys.readouterr().err
