@@ -1,32 +1,50 @@
 """Serve the predictor with granian, a production HTTP server for Python: ``python -m function``.
 
-What can stop start-up (bad settings, an altered artifact, an address that cannot be listened
-on) is checked first, so the server exits 1 with one sentence instead of a traceback or a
+What can stop start-up (bad settings, a model that can never load, an address that cannot be
+listened on) is checked first, so the server exits 1 with one line instead of a traceback or a
 server that never gets ready.
+
+Knative reports that line at once as the revision's reason: it gives the user container
+``terminationMessagePolicy: FallbackToLogsOnError`` (knative/serving v1.23
+``pkg/reconciler/revision/resources/deploy.go:278``), and while no pod is available its revision
+reconciler marks ``ContainerHealthy=False`` with reason ``ExitCode1`` and message "Container failed
+with: " plus the terminated container's message (``pkg/reconciler/revision/reconcile_resources.go``
+lines 116-124). The kubelet takes that message from the termination-message file when it is not
+empty, else from the log's tail; the line is written to both, so that nothing logged before it
+(or an ONNX Runtime warning) can become the reason.
 """
 
+import contextlib
 import math
+import os
 import socket
 import sys
+from pathlib import Path
 
 from . import shutdown
 
+TERMINATION_MESSAGE_PATH = "/dev/termination-log"  # Kubernetes's terminationMessagePath default
 
-def main():
+
+def main() -> None:
     shutdown.exit_on_signal()  # first: granian's import alone takes ~0.25 s
     from granian import Granian
     from granian.constants import HTTPModes, Interfaces, RuntimeModes
     from granian.http import HTTP1Settings
 
-    from .artifact import ArtifactError, read_verified
+    from .artifact import ArtifactError
     from .config import Settings
+    from .model import open_verified
 
     try:
         settings = Settings.from_env()
-        read_verified(settings.model_path)
+        # The whole check, ONNX Runtime included, before granian: a model that can never load
+        # must stop the container, not leave it running unready until Knative's progress deadline.
+        # (The modules it imports are the worker's anyway: granian forks it from this process.)
+        open_verified(settings.model_path)
         check_can_listen(settings.host, settings.port)
     except (ValueError, ArtifactError) as exc:
-        sys.exit(f"house-price: cannot start: {exc}")
+        stop(f"house-price: cannot start: {exc}")
     server = Granian(
         "function:create_rsgi_app",
         factory=True,
@@ -49,7 +67,17 @@ def main():
     shutdown.serve(server)
 
 
-def check_can_listen(host, port):
+def stop(reason: str) -> None:
+    """Exit 1 with ``reason`` as one line on stderr and in the termination-message file."""
+    line = " ".join(reason.split())  # an ONNX Runtime message may span lines
+    path = Path(os.environ.get("TERMINATION_MESSAGE_PATH", TERMINATION_MESSAGE_PATH))
+    if path.is_file():  # Kubernetes creates it in every container; elsewhere it is not there
+        with contextlib.suppress(OSError):  # not writable: the log's tail still has the line
+            path.write_text(line + "\n")
+    sys.exit(line)
+
+
+def check_can_listen(host: str, port: int) -> None:
     """Bind once, without SO_REUSEPORT, so that a port another server listens on is an error.
 
     granian binds with SO_REUSEPORT and would silently share the port with another granian, or
