@@ -53,6 +53,7 @@ class Metrics:
             "house_price_request_duration_seconds", "Time spent handling a request",
             ["revision", "endpoint", "kind"], buckets=LATENCY_BUCKETS, registry=self.registry,
         )  # fmt: skip
+        self._children: dict[tuple[str, ...], tuple[Counter, Histogram]] = {}
         self.rows = Counter("house_price_rows_predicted", "Rows predicted", registry=self.registry)
         Info("house_price_model", "The model being served", registry=self.registry).info(
             {"name": "house-price", "version": model.version, "revision": revision}
@@ -83,30 +84,34 @@ class Metrics:
         encoder, content_type = choose_encoder(request.headers.get("Accept"))
         return Response(encoder(self.registry), content_type=content_type)
 
-    def _middleware(self, wsgi_app: WSGIApp, predictions: set[str]) -> WSGIApp:
-        requests, latency = {}, {}  # label children, cached: labels() is the costly part
+    def answered(self, endpoint: str, kind: str, status: str, seconds: float) -> None:
+        """Count one answered request and the time it took (the middleware's and the gateway's
+        lean path's one way to count)."""
+        series = (self.revision, endpoint, kind)
+        counter, histogram = self._children.get((*series, status)) or self._child(series, status)
+        counter.inc()
+        histogram.observe(seconds)
 
+    def _child(self, series: tuple[str, str, str], status: str) -> tuple[Counter, Histogram]:
+        """The label children of a series, cached: ``labels()`` is the costly part."""
+        child = self.requests.labels(*series, status), self.latency.labels(*series)
+        self._children[(*series, status)] = child
+        return child
+
+    def _middleware(self, wsgi_app: WSGIApp, predictions: set[str]) -> WSGIApp:
         def counted(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
             started = time.perf_counter()
-            posted = environ.get("REQUEST_METHOD") == "POST"
-
-            def labels() -> tuple[str, str, str]:  # known once the app has routed the request
-                endpoint = environ.get(RULE, "unmatched")
-                kind = "prediction" if posted and endpoint in predictions else "other"
-                return self.revision, endpoint, kind
+            answer = []
 
             def start(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
-                key = (*labels(), status[:3])
-                if key not in requests:
-                    requests[key] = self.requests.labels(*key)
-                requests[key].inc()
+                answer[:] = [status[:3]]
                 return start_response(status, headers, exc_info)
 
             response = wsgi_app(environ, start)
-            series = labels()
-            if series not in latency:
-                latency[series] = self.latency.labels(*series)
-            latency[series].observe(time.perf_counter() - started)
+            endpoint = environ.get(RULE, "unmatched")  # known once the app has routed it
+            posted = environ.get("REQUEST_METHOD") == "POST"
+            kind = "prediction" if posted and endpoint in predictions else "other"
+            self.answered(endpoint, kind, answer[0], time.perf_counter() - started)
             return response
 
         return counted
