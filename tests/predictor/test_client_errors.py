@@ -1,5 +1,5 @@
 """No input is a 500: any JSON value in any field of any protocol is a 4xx naming the problem,
-and no failing client can flood the log."""
+by both paths (Flask's views and the real server), and no failing client can flood the log."""
 
 import copy
 import json
@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from function import create_app
 from function.events import REQUEST_TYPE
+from tests.predictor.over_http import PATHS, REVISION, ServerClient
 from tests.support.repo import FEATURES, SAMPLE_ROW
 
 VALUES = [SAMPLE_ROW[name] for name in FEATURES]
@@ -45,9 +46,11 @@ FUZZING = {"deadline": None, "database": None,
            "suppress_health_check": [HealthCheck.function_scoped_fixture]}  # fmt: skip
 
 
-@pytest.fixture(scope="module")
-def client():
-    return create_app({"revision": "house-price-v1"}).test_client()
+@pytest.fixture(scope="module", params=PATHS)
+def client(request):
+    if request.param == "flask":
+        return create_app({"revision": REVISION}).test_client()
+    return ServerClient(request.getfixturevalue("server"))
 
 
 def places(value, path=()):
@@ -177,7 +180,8 @@ def test_v2_outputs_must_be_a_list_of_objects(client, outputs):
     assert response.status_code == 400 and "outputs" in response.get_json()["error"]
 
 
-def test_client_errors_leave_no_trace_in_the_log(client, caplog):
+def test_client_errors_leave_no_trace_in_the_log(caplog):
+    client = create_app().test_client()  # the log of this process
     with caplog.at_level(logging.INFO):
         for _ in range(20):
             assert infer(client, {"datatype": {}}).status_code == 400
