@@ -22,7 +22,7 @@ from flask import Flask, request
 from granian.rsgi import HTTPProtocol, Scope
 
 from .app import who_answers
-from .body import read_body
+from .body import Deadline, read_body
 from .endpoints import PREDICTIONS
 from .endpoints.shared import PLANE, Handler
 from .errors import PredictorError
@@ -40,7 +40,7 @@ class Gateway:
     def __init__(self, app: Flask) -> None:
         self.app = app
         self.max_bytes = app.config["MAX_CONTENT_LENGTH"]
-        self.timeout = app.config["READ_TIMEOUT_SECONDS"]
+        self.deadline = Deadline(app.config["READ_TIMEOUT_SECONDS"])
         self.plane = plane = app.extensions[PLANE]
         self.stamp = who_answers(plane.model.version, plane.settings)
         # Path -> (rule, handler); a path with a <version> takes the version served
@@ -52,7 +52,7 @@ class Gateway:
     async def __rsgi__(self, scope: Scope, proto: HTTPProtocol) -> None:
         headers = joined(scope.headers)
         try:
-            body = await read_body(proto, scope.headers, self.max_bytes, self.timeout)
+            body = await read_body(proto, scope.headers, self.max_bytes, self.deadline)
         except PredictorError as exc:
             # Its class and message, not the exception: its traceback holds ``proto``, and with it
             # the unread body, which keeps the connection open until the garbage collector runs.
