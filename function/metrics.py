@@ -13,6 +13,7 @@ the card's label range into equal parts, the same for every model trained on the
 that blue's and green's answers can be compared bucket by bucket.
 """
 
+import bisect
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -134,9 +135,12 @@ class PredictedValues:
 
     prometheus_client's ``Histogram.observe`` takes one value and scans the buckets in Python
     (~7 us a row with 46 buckets: 37 ms for a batch of 10,000 rows); counting a batch with numpy
-    costs ~5 us for one row and ~1 ms for 10,000. Exposed through prometheus_client's own
-    ``HistogramMetricFamily``, so the text is the library's.
+    costs ~5 us for one row and ~1 ms for 10,000, and a binary search per row in Python ~0.3 us
+    for one row: a batch of up to ``FEW`` rows is counted in Python. Exposed through
+    prometheus_client's own ``HistogramMetricFamily``, so the text is the library's.
     """
+
+    FEW = 16
 
     NAME = "house_price_predicted_value"
     HELP = "Prices the model answered, in $1000s (the card's target unit), one per row"
@@ -144,12 +148,19 @@ class PredictedValues:
     def __init__(self, revision: str, bounds: tuple[float, ...]) -> None:
         self.revision = revision
         self.bounds = np.array(bounds)
+        self._bounds = list(bounds)
         self._counts = np.zeros(len(bounds) + 1, dtype=np.int64)  # the last: above every bound
         self._sum = 0.0
         self._lock = threading.Lock()  # a scrape must see counts and sum of the same batches
 
     def observe(self, values: np.ndarray) -> None:
-        # Bucket i holds bounds[i-1] < value <= bounds[i]: Prometheus's "le"
+        # Bucket i holds bounds[i-1] < value <= bounds[i]: Prometheus's "le" (and bisect_left's)
+        if values.size <= self.FEW:
+            with self._lock:
+                for value in values.tolist():
+                    self._counts[bisect.bisect_left(self._bounds, value)] += 1
+                    self._sum += value
+            return
         counts = np.bincount(np.searchsorted(self.bounds, values), minlength=self._counts.size)
         total = float(values.sum(dtype=np.float64))
         with self._lock:

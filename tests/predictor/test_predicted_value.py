@@ -128,6 +128,27 @@ def test_each_edge_is_an_upper_bound_and_outliers_land_in_the_end_buckets():
     assert found[(f"{NAME}_sum", None)] == pytest.approx(4 + 5 + 5.5 + 6 + 6.0001 + 7 + 51 + 5)
 
 
+def collected(values):
+    registry = CollectorRegistry()
+    registry.register(values)
+    [family] = text_string_to_metric_families(generate_latest(registry).decode())
+    return {(s.name, s.labels.get("le")): s.value for s in family.samples}
+
+
+def test_a_few_rows_and_a_large_batch_are_counted_alike():
+    """Batches of up to FEW rows are counted in Python, larger ones with numpy: same buckets."""
+    prices = np.random.default_rng(7).uniform(0, 60, 200).astype(np.float32)
+    prices[:46] = np.linspace(5, 50, 46)  # every edge itself
+    few, many = (PredictedValues("r", tuple(np.linspace(5, 50, 46))) for _ in range(2))
+    for start in range(0, prices.size, PredictedValues.FEW):
+        few.observe(prices[start : start + PredictedValues.FEW])
+    many.observe(prices)
+    assert prices.size > PredictedValues.FEW
+    found, expected = collected(few), collected(many)
+    assert found.pop((f"{NAME}_sum", None)) == pytest.approx(expected.pop((f"{NAME}_sum", None)))
+    assert found == expected
+
+
 JUNK = [
     ("/predict", {"data": "not json", "content_type": "application/json"}),
     ("/predict", {"json": [{"CHAS": 0}]}),
