@@ -52,7 +52,7 @@ constraints:  ## re-pin every transitive dependency (after changing a requiremen
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache reports
 
-bench: install  ## cold start, idle memory, req/s and latency of the real server (needs wrk)
+bench: install  ## start, memory, req/s and p99 of the real server, each as a ratio to the floor of its stack (needs wrk)
 	$(BIN)/python -m loadtest.bench
 
 # Load test: headless Locust against a running server (`make run` in another terminal, or a
