@@ -19,7 +19,7 @@ import time
 from typing import Any
 
 from flask import Flask, request
-from granian.rsgi import HTTPProtocol, Scope
+from granian.rsgi import Headers, HTTPProtocol, Scope
 
 from .app import who_answers
 from .body import Deadline, read_body
@@ -109,7 +109,7 @@ def _error(exc: PredictorError) -> Error:
     return type(exc), str(exc)
 
 
-def joined(headers: Any) -> dict[str, str]:
+def joined(headers: Headers) -> dict[str, str]:
     """An RSGI request's headers by lowercase name, a repeated header's values joined with
     commas, as a WSGI environ holds them."""
     values = {}

@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 import onnxruntime
 import orjson
+from granian.rsgi import HTTPProtocol, Scope
 
 DEFAULT_MODEL = Path(__file__).resolve().parent.parent / "model_data" / "model-v1.onnx"
 JSON = [("content-type", "application/json")]
@@ -50,7 +51,7 @@ class Floor:
             "/readyz": orjson.dumps({"ready": True, "model_version": self.version}),
         }
 
-    async def __rsgi__(self, scope, proto) -> None:  # noqa: ANN001 (granian's RSGI objects)
+    async def __rsgi__(self, scope: Scope, proto: HTTPProtocol) -> None:
         if scope.method == "GET":
             proto.response_bytes(200, JSON, self.health[scope.path])
             return
