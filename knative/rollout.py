@@ -8,6 +8,7 @@ import argparse
 import sys
 import time
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 from knative.commands.deploy import deploy
@@ -15,8 +16,9 @@ from knative.commands.rollback import rollback
 from knative.commands.shift import promote, shift
 from knative.commands.status import render, report
 from knative.commands.steps import Context, read_now
+from knative.commands.warm import CAPACITY, WarmStart
 from knative.errors import GateFailed, Interrupted, RolloutError
-from knative.gates.settings import checked, gate_options, gate_settings
+from knative.gates.settings import URL, checked, gate_options, gate_settings
 from knative.kube.calls import Calls, connect
 from knative.kube.service import KnativeService
 from knative.lease.guard import guarded
@@ -69,6 +71,29 @@ def parser() -> argparse.ArgumentParser:
         metavar="R",
         help="e.g. the short git sha; names the revision <service>-vV-R",
     )
+    warm = new.add_argument_group("warm start: green's initial-scale sized for blue's traffic")
+    warm.add_argument(
+        "--prometheus-url", type=URL, help="read blue's traffic here (unset: no sizing)"
+    )
+    warm.add_argument(
+        "--pod-rps",
+        type=checked(float, 0.001),
+        metavar="N",
+        help="one pod's req/s at the autoscaling target (default: from --capacity)",
+    )
+    warm.add_argument(
+        "--capacity",
+        type=Path,
+        default=CAPACITY,
+        help="the measured per-pod curve, read at the template's autoscaling target",
+    )
+    warm.add_argument(
+        "--first-step",
+        type=checked(int, 1, 100),
+        default=10,
+        metavar="PERCENT",
+        help="the percent the first shift step will send green",
+    )
     step = command("shift", "gated traffic steps", waits, gated)
     step.add_argument("--to", required=True, metavar="REVISION", help="the candidate revision")
     step.add_argument(
@@ -91,13 +116,22 @@ def _dispatch(ctx: Context, args: argparse.Namespace) -> int:
         print(render(report(ctx.service), args.output))
         return 0
     if args.command == "deploy":
-        return deploy(ctx, args.image, args.model_version, args.release)
+        return deploy(ctx, args.image, args.model_version, args.release, _warm_start(args))
     if args.command == "rollback":
         return rollback(ctx)
     settings = gate_settings(args)
     if args.command == "promote":
         return promote(ctx, settings)
     return shift(ctx, args.to, args.steps, settings)
+
+
+def _warm_start(args: argparse.Namespace) -> WarmStart | None:
+    """deploy's sizing of green, when it is given a Prometheus to read blue's traffic from."""
+    if not args.prometheus_url:
+        if args.pod_rps is not None:
+            raise RolloutError("--pod-rps sizes green from blue's traffic: give --prometheus-url")
+        return None
+    return WarmStart(args.prometheus_url, args.pod_rps, args.capacity, args.first_step)
 
 
 def main(argv: list[str] | None = None, clock: Any = time) -> int:
