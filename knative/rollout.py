@@ -73,13 +73,13 @@ def parser() -> argparse.ArgumentParser:
     )
     warm = new.add_argument_group("warm start: green's initial-scale sized for blue's traffic")
     warm.add_argument(
-        "--prometheus-url", type=URL, help="read blue's traffic here (unset: no sizing)"
+        "--prometheus-url", type=URL, help="read blue's traffic here; if unset, no sizing"
     )
     warm.add_argument(
         "--pod-rps",
         type=checked(float, 0.001),
         metavar="N",
-        help="one pod's req/s at the autoscaling target (default: from --capacity)",
+        help="one pod's req/s at the autoscaling target; if unset, read off --capacity",
     )
     warm.add_argument(
         "--capacity",
