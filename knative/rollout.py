@@ -27,6 +27,7 @@ from knative.lease.terms import holder_identity
 from knative.traffic.plan import parse_duration, parse_steps
 
 DEFAULTS_SHOWN = argparse.ArgumentDefaultsHelpFormatter
+STEPS = "10,25,50,100"  # shift's steps; deploy warms green for the first
 
 
 def parser() -> argparse.ArgumentParser:
@@ -90,14 +91,14 @@ def parser() -> argparse.ArgumentParser:
     warm.add_argument(
         "--first-step",
         type=checked(int, 1, 100),
-        default=10,
+        default=parse_steps(STEPS)[0],
         metavar="PERCENT",
         help="the percent the first shift step will send green",
     )
     step = command("shift", "gated traffic steps", waits, gated)
     step.add_argument("--to", required=True, metavar="REVISION", help="the candidate revision")
     step.add_argument(
-        "--steps", type=checked(parse_steps), default="10,25,50,100", help="candidate percents"
+        "--steps", type=checked(parse_steps), default=STEPS, help="candidate percents"
     )
     command("promote", "green to 100 %%, gated", waits, gated)
     command("rollback", "all traffic to blue", waits)

@@ -54,9 +54,9 @@ class WarmStart:
     from ``capacity`` at the template's autoscaling target), and the first step's percent."""
 
     prometheus_url: str
-    pod_rps: float | None = None
-    capacity: Path = CAPACITY
-    first_step: int = 10
+    pod_rps: float | None
+    capacity: Path
+    first_step: int
 
 
 def initial_scale(template: dict, serving: str, warm: WarmStart) -> int | None:
