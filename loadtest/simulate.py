@@ -17,6 +17,7 @@ requests (loadtest/coldstart.py) they are counted apart and left out of the p99.
 
 import json
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 from loadtest.kpa import (
@@ -32,6 +33,7 @@ from loadtest.shapes import SHAPES, Load
 
 USERS = 100  # shapes are stage tables of users; the rate is peak x users / USERS
 SPAWN_SECONDS = 2  # locust.conf: 10 users at 5 per second reach full load in 2 s
+PAUSE_WINDOW_S = 90  # coldstart pauses for this + 10 s: Knative's default scale-to-zero window
 
 
 @dataclass(frozen=True)
@@ -69,31 +71,34 @@ class Capacity:
             str(data["measured"]),
         )
 
-    def _points(self, attribute: str) -> list[tuple[float, float]]:
-        return [(x.concurrency, getattr(x, attribute)) for x in self.levels]
+    @cached_property
+    def _throughput(self) -> list[tuple[float, float]]:
+        """(concurrency, req/s) from (0, 0) up: a noisy dip smoothed out, as a pod carries at
+        least what it carried with fewer in flight (the running maximum)."""
+        points, best = [(0.0, 0.0)], 0.0
+        for x in self.levels:
+            best = max(best, x.rps)
+            points.append((x.concurrency, best))
+        return points
 
     def rps_at(self, concurrency: float) -> float:
-        """Throughput with `concurrency` in flight: below the first level, that level's rate in
-        proportion (the pod is busy that share of the time); above the last, the last."""
-        first = self.levels[0]
-        if concurrency <= first.concurrency:
-            return first.rps * concurrency / first.concurrency
-        return _interpolate(self._points("rps"), concurrency)
+        """Throughput with `concurrency` in flight; below the first level in proportion (the pod
+        is busy that share of the time); past the last, the best."""
+        return _interpolate(self._throughput, concurrency)
 
     def p99_at(self, concurrency: float) -> float:
-        return _interpolate(self._points("p99_ms"), max(concurrency, self.levels[0].concurrency))
+        points = [(x.concurrency, x.p99_ms) for x in self.levels]
+        return _interpolate(points, max(concurrency, self.levels[0].concurrency))
 
     def concurrency_for(self, rps: float, limit: float) -> float:
         """The concurrency at which a pod carries `rps` (Little's law along the curve), at most
-        `limit`: the inverse of rps_at over its rising part."""
-        low, high = 0.0, limit
-        for _ in range(40):  # bisection; rps_at rises with concurrency up to the curve's knee
-            middle = (low + high) / 2
-            if self.rps_at(middle) < rps:
-                low = middle
-            else:
-                high = middle
-        return high
+        `limit`: rps_at inverted."""
+        points = self._throughput
+        for (c0, r0), (c1, r1) in zip(points, points[1:], strict=False):
+            if rps <= r1:
+                found = c0 if r1 == r0 else c0 + (c1 - c0) * (rps - r0) / (r1 - r0)
+                return min(found, limit)
+        return limit
 
 
 def _interpolate(points: list[tuple[float, float]], x: float) -> float:
@@ -170,6 +175,7 @@ class Run:
     served: float = 0.0
     cold_wait_s: float = 0.0  # the longest wait of a request that arrived with no pod ready
     latencies: list[tuple[float, float]] = field(default_factory=list)  # (ms, requests), warm
+    cold_latencies: list[tuple[float, float]] = field(default_factory=list)
 
     @property
     def pod_seconds(self) -> float:
@@ -187,8 +193,9 @@ class Run:
     def max_pods(self) -> int:
         return max((x.pods for x in self.intervals), default=0)
 
-    def p99_ms(self) -> float:
-        return percentile(self.latencies, 0.99)
+    def p99_ms(self, cold: bool = False) -> float:
+        """Over warm requests, as the load test's SLO gate judges; with `cold`, over all."""
+        return percentile(self.latencies + (self.cold_latencies if cold else []), 0.99)
 
 
 def percentile(weighted: list[tuple[float, float]], q: float) -> float:
@@ -204,10 +211,11 @@ def percentile(weighted: list[tuple[float, float]], q: float) -> float:
     return sorted(weighted)[-1][0]
 
 
-def rates(shape: str, peak_rps: float, duration_s: int, settings: Settings) -> list[float]:
+def rates(shape: str, peak_rps: float, duration_s: int) -> list[float]:
     """Requests per second, second by second: the shape's users (ramping at the locust.conf
-    spawn rate) as a share of USERS, times the peak rate."""
-    load = Load(USERS, duration_s, USERS / SPAWN_SECONDS, settings.scale_to_zero_window_s())
+    spawn rate) as a share of USERS, times the peak rate. The coldstart pause is the same for
+    every setting (stable window + grace by default, 100 s), so that retention is put to test."""
+    load = Load(USERS, duration_s, USERS / SPAWN_SECONDS, PAUSE_WINDOW_S)
     table = SHAPES[shape](load)
     users, out = 0.0, []
     for t in range(duration_s):
@@ -218,11 +226,9 @@ def rates(shape: str, peak_rps: float, duration_s: int, settings: Settings) -> l
     return out
 
 
-def duration_for(shape: str, settings: Settings, active_s: int = 300) -> int:
-    """Five minutes of load, or, for coldstart, two of them around its idle time."""
-    if shape == "coldstart":
-        return int(2 * active_s + settings.scale_to_zero_window_s() + 10 + 1)
-    return active_s
+def duration_for(shape: str, active_s: int = 300) -> int:
+    """Five minutes of load, or, for coldstart, two of them around its pause."""
+    return 2 * active_s + PAUSE_WINDOW_S + 10 + 1 if shape == "coldstart" else active_s
 
 
 def simulate(
@@ -234,7 +240,7 @@ def simulate(
     duration_s: int | None = None,
 ) -> Run:
     """Run the shape through the KPA; bounded by the shape's duration, one step a second."""
-    duration = duration_s or duration_for(shape, settings)
+    duration = duration_s or duration_for(shape)
     spec, bounds = settings.decider(), settings.bounds()
     # A new revision: its initial pods became ready and the PA Active before the load starts.
     first = max(settings.initial_scale, settings.min_scale)
@@ -245,17 +251,20 @@ def simulate(
     desired, ebc = -1, first_excess_burst_capacity(spec, settings.initial_scale)
     limit = settings.container_concurrency or capacity.levels[-1].concurrency
     per_pod_rps = capacity.rps_at(limit)
-    backlog, cold_since = 0.0, None  # requests waiting; when the first cold one arrived
+    backlog, cold_since, cold_count = 0.0, None, 0.0  # waiting; the cold ones since when
     run = Run(shape, settings)
-    for t, rate in enumerate(rates(shape, peak_rps, duration, settings)):
+    for t, rate in enumerate(rates(shape, peak_rps, duration)):
         ready = sum(1 for ready_at in pods if ready_at <= t)
         capacity_now = ready * per_pod_rps
         cold = rate if ready == 0 else 0.0
         if cold and cold_since is None:
             cold_since = t
+        cold_count += cold
         if ready and cold_since is not None:  # the first pod is up: the cold ones drain now
-            run.cold_wait_s = max(run.cold_wait_s, t - cold_since + backlog / capacity_now)
-            cold_since = None
+            wait = t - cold_since + backlog / capacity_now
+            run.cold_wait_s = max(run.cold_wait_s, wait)
+            run.cold_latencies.append((1000.0 * wait, cold_count))
+            cold_since, cold_count = None, 0.0
         served = min(backlog + rate, capacity_now)
         per_pod = capacity.concurrency_for(served / ready, limit) if ready else 0.0
         warm, waited = [], 0.0
