@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 RUNTIME := $(VENV)/.runtime-installed
 STAMP := $(VENV)/.installed
 
-.PHONY: install run train test lint bench loadtest constraints clean image
+.PHONY: install run train test lint bench loadtest recommend constraints clean image
 
 install: $(STAMP)
 
@@ -67,3 +67,7 @@ loadtest: install  ## load $(TARGET_URL) with the $(SHAPE) shape; exits 1 if the
 	mkdir -p reports
 	$(BIN)/locust --config loadtest/locust.conf --host $(TARGET_URL) --shape $(SHAPE) \
 		--users $(USERS) --run-time $(DURATION) --csv reports/loadtest --html reports/loadtest.html
+
+recommend: install  ## Knative settings and their cost from loadtest/capacity-measured.json (PEAK_RPS, SLO_P99_MS); writes reports/recommend/
+	$(BIN)/python -m loadtest.recommend $(if $(PEAK_RPS),--peak-rps $(PEAK_RPS)) \
+		$(if $(SLO_P99_MS),--slo-p99-ms $(SLO_P99_MS))

@@ -34,6 +34,7 @@ SLO_HEADROOM = 0.8
 DELAYS_S = (0.0, 60.0)
 KEEP_WARM = ((0, 0.0), (0, 60.0), (1, 0.0))  # (min-scale, retention s): how the pause is met
 MAX_SCALE_HEADROOM = 1.25
+DESIGN_PEAK_RPS = 10_000.0  # the peak knative/base/service.yaml is sized for
 
 
 class UsageError(ValueError):
@@ -309,7 +310,12 @@ def label(s: Settings) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m loadtest.recommend", description=__doc__)
-    parser.add_argument("--peak-rps", type=float, required=True, help="the peak rate, req/s")
+    parser.add_argument(
+        "--peak-rps",
+        type=float,
+        default=DESIGN_PEAK_RPS,
+        help="the peak rate, req/s (default: the one service.yaml is sized for)",
+    )
     parser.add_argument(
         "--slo-p99-ms",
         type=float,
