@@ -12,7 +12,7 @@ import sys
 from . import shutdown
 
 
-def main():
+def main() -> None:
     shutdown.exit_on_signal()  # first: granian's import alone takes ~0.25 s
     from granian import Granian
     from granian.constants import HTTPModes, Interfaces, RuntimeModes
@@ -49,7 +49,7 @@ def main():
     shutdown.serve(server)
 
 
-def check_can_listen(host, port):
+def check_can_listen(host: str, port: int) -> None:
     """Bind once, without SO_REUSEPORT, so that a port another server listens on is an error.
 
     granian binds with SO_REUSEPORT and would silently share the port with another granian, or

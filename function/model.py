@@ -3,6 +3,7 @@
 import json
 import logging
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import onnxruntime
@@ -16,25 +17,25 @@ log = logging.getLogger(__name__)
 class Model:
     """A verified model: ``ready`` only once loaded and checked; ``error`` says why not."""
 
-    def __init__(self, path):
+    def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
-        self.card = {}
-        self.error = "model not loaded"
-        self._session = None
+        self.card: dict[str, Any] = {}
+        self.error: str | None = "model not loaded"
+        self._session: onnxruntime.InferenceSession | None = None
 
     @property
-    def ready(self):
+    def ready(self) -> bool:
         return self._session is not None
 
     @property
-    def version(self):
+    def version(self) -> str:
         return self.card.get("version", "unknown")
 
     @property
-    def feature_names(self):
+    def feature_names(self) -> list[str]:
         return [feature["name"] for feature in self.card.get("features", [])]
 
-    def load(self):
+    def load(self) -> "Model":
         """Verify and load the artifact; on failure stay not ready and keep the reason."""
         try:
             card, artifact = read_verified(self.path)
@@ -56,7 +57,7 @@ class Model:
         return self
 
     @staticmethod
-    def _check_identity(session, card):
+    def _check_identity(session: onnxruntime.InferenceSession, card: dict[str, Any]) -> None:
         """The card must name the model, its version and its features as the artifact does.
 
         Training writes them into the ONNX metadata, inside the bytes the card's sha256 covers:
@@ -80,14 +81,14 @@ class Model:
                 )
 
     @staticmethod
-    def _check(session, card):
+    def _check(session: onnxruntime.InferenceSession, card: dict[str, Any]) -> None:
         """One prediction on the training minimums must give one finite number."""
         row = np.array([[feature["min"] for feature in card["features"]]], dtype=np.float64)
         output = session.run(None, {session.get_inputs()[0].name: row})[0]
         if output.size != 1 or not np.isfinite(output).all():
             raise ArtifactError(f"model self-check gave {output!r}, expected one finite number")
 
-    def predict(self, matrix):
+    def predict(self, matrix: np.ndarray) -> np.ndarray:
         """Predictions (float32, one per row) for a float64 matrix of shape [N, features].
 
         A non-finite prediction is the model's failure, answered 500, never a JSON ``null``.
