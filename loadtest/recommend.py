@@ -17,7 +17,7 @@ from pathlib import Path
 
 import yaml
 
-from knative.plan import parse_go_duration
+from knative.traffic.plan import parse_go_duration
 from loadtest.simulate import Capacity, Run, Settings, simulate
 
 REPO = Path(__file__).resolve().parent.parent
