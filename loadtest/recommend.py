@@ -32,7 +32,12 @@ TIE = 0.01  # costs within 1 % of the cheapest count as equal: then fewer cold r
 # curve was measured without the network, the activator and the queue-proxy in front of the pod.
 SLO_HEADROOM = 0.8
 DELAYS_S = (0.0, 60.0)
-KEEP_WARM = ((0, 0.0), (0, 60.0), (1, 0.0))  # (min-scale, retention s): how the pause is met
+BRIDGE_S = (
+    60.0  # a retention that bridges the coldstart pause (inactive 60 s after the last request)
+)
+# knative/README.md: the last pod stays 10 minutes so that the smoke test warms green for the
+# first shift and a rollback soon after promotion finds blue warm; the shapes do not see that.
+ROLLOUT_RETENTION = "10m"
 MAX_SCALE_HEADROOM = 1.25
 DESIGN_PEAK_RPS = 10_000.0  # the peak knative/base/service.yaml is sized for
 
@@ -107,11 +112,12 @@ class Outcome:
         return self.p99_ms <= SLO_HEADROOM * slo_p99_ms
 
 
-def candidates(capacity: Capacity, peak_rps: float, max_scale_limit: int) -> list[Settings]:
+def candidates(capacity: Capacity, peak_rps: float, max_scale_limit: int,
+               retention_s: float = 0.0) -> list[Settings]:  # fmt: skip
     """containerConcurrency at the curve's limit within the SLO; each measured concurrency
     within the SLO as target, at each utilization, with and without a scale-down delay; scale
-    to zero, no retention. max-scale: the pods that carry the peak at the target, with a quarter
-    to spare, at most the cluster's limit."""
+    to zero after `retention_s`. max-scale: the pods that carry the peak at the target, with a
+    quarter to spare, at most the cluster's limit."""
     cc = capacity.max_concurrency_within_slo
     targets = [x.concurrency for x in capacity.levels
                if x.concurrency <= cc and x.p99_ms <= capacity.slo_p99_ms]  # fmt: skip
@@ -122,14 +128,18 @@ def candidates(capacity: Capacity, peak_rps: float, max_scale_limit: int) -> lis
             need = math.ceil(MAX_SCALE_HEADROOM * peak_rps / per_pod)
             max_scale = min(max_scale_limit, need) if max_scale_limit else need
             for delay in DELAYS_S:
-                out.append(Settings(cc, int(target), utilization, 0, max_scale, 1, delay))
+                out.append(Settings(cc, int(target), utilization, 0, max_scale, 1, delay,
+                                    retention_s))  # fmt: skip
     return out
 
 
 def keep_warm(settings: Settings) -> list[Settings]:
-    """The same settings, meeting the pause with a retained pod or a minimum of one."""
-    return [replace(settings, min_scale=m, initial_scale=max(1, m), retention_s=r)
-            for m, r in KEEP_WARM[1:]]  # fmt: skip
+    """The same settings meeting the pause warm: the last pod retained, or a minimum of one."""
+    variants = [
+        replace(settings, retention_s=max(BRIDGE_S, settings.retention_s)),
+        replace(settings, min_scale=1, initial_scale=max(1, settings.initial_scale)),
+    ]
+    return [v for v in variants if v != settings]  # fmt: skip
 
 
 def evaluate(settings: Settings, capacity: Capacity, peak_rps: float, cold_start_s: float,
@@ -268,11 +278,11 @@ class Recommendation:
 
 
 def recommend(capacity: Capacity, peak_rps: float, slo_p99_ms: float, cold_start_s: float,
-              usd_per_pod_hour: float, max_scale_limit: int,
+              usd_per_pod_hour: float, max_scale_limit: int, retention_s: float = 0.0,
               current: Settings | None = None) -> Recommendation:  # fmt: skip
-    """Two rounds: target, utilization and delay, scaling to zero; then the winner kept warm
-    over the pause. Of the candidates meeting the SLO, the cheapest; among those within
-    TIE of it, the one with the fewest cold requests."""
+    """Two rounds: target, utilization and delay, scaling to zero after `retention_s`; then the
+    winner kept warm over the pause. Of the candidates meeting the SLO, the cheapest; among those
+    within TIE of it, the one with the fewest cold requests."""
     capacity = replace(capacity, slo_p99_ms=slo_p99_ms)
 
     def run(s: Settings) -> Outcome:
@@ -286,7 +296,7 @@ def recommend(capacity: Capacity, peak_rps: float, slo_p99_ms: float, cold_start
         near = [o for o in meeting if o.usd_per_1000 <= cheapest * (1 + TIE)]
         return min(near, key=lambda o: (o.cold, o.usd_per_1000, o.p99_ms))
 
-    first = [run(s) for s in candidates(capacity, peak_rps, max_scale_limit)]
+    first = [run(s) for s in candidates(capacity, peak_rps, max_scale_limit, retention_s)]
     by_delay = [pick([o for o in first if o.settings.scale_down_delay_s == d]) for d in DELAYS_S]
     winner = pick([o for o in by_delay if o])
     if winner is None:
@@ -295,17 +305,18 @@ def recommend(capacity: Capacity, peak_rps: float, slo_p99_ms: float, cold_start
     warm = [run(s) for s in keep_warm(winner.settings)]
     best = pick([winner, *warm])
     rows = [("recommended", best)]
-    for o in [winner, *warm, *by_delay]:
+    named = [("scaled to zero first", winner)]
+    named += [(f"kept warm: min {o.settings.min_scale}, retention "
+               f"{go_duration(o.settings.retention_s)}", o) for o in warm]  # fmt: skip
+    named += [
+        (f"best with delay {go_duration(d)}", o) for d, o in zip(DELAYS_S, by_delay, strict=True)
+    ]
+    for name, o in named:
         if o and all(o is not shown for _, shown in rows):
-            rows.append((label(o.settings), o))
+            rows.append((name, o))
     if current is not None:
         rows.append(("service.yaml today", run(current)))
     return Recommendation(best, rows)
-
-
-def label(s: Settings) -> str:
-    warm = f"min {s.min_scale}" if s.min_scale else f"retention {go_duration(s.retention_s)}"
-    return f"delay {go_duration(s.scale_down_delay_s)}, {warm}"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -351,6 +362,13 @@ def main(argv: list[str] | None = None) -> int:
         default=0.0,
         help="add the image pull on a new node (about 15 for ~120 MB from ECR)",
     )
+    parser.add_argument(
+        "--min-retention",
+        default=ROLLOUT_RETENTION,
+        help="keep the last pod at least this long (Go duration; default 10m, "
+        "what the rollout needs: knative/README.md); 0s to let the shapes "
+        "alone decide",
+    )
     parser.add_argument("--out", type=Path, default=REPO / "reports" / "recommend")
     args = parser.parse_args(argv)  # fmt: skip
     try:
@@ -362,12 +380,15 @@ def main(argv: list[str] | None = None) -> int:
         slo = args.slo_p99_ms or capacity.slo_p99_ms
         if slo <= 0:
             raise UsageError("--slo-p99-ms must be > 0")
+        retention = parse_go_duration(args.min_retention)
+        if retention is None or not 0 <= retention <= 3600:
+            raise UsageError("--min-retention must be a Go duration from 0s to 1h, like 10m")
         node = load_node(args.prices, args.node, args.node_price_per_hour)
         pod_cpu = cpu(capacity.resources["cpu_request"]) + QUEUE_PROXY_CPU
         per_node = node.pods(pod_cpu, gib(capacity.resources["memory"]), args.node_reserved_cpu)
         cold_start = args.pod_start_s + args.node_start_s + args.image_pull_s
         result = recommend(capacity, args.peak_rps, slo, cold_start, node.usd_per_hour / per_node,
-                           cluster_max_scale_limit(), current_settings())  # fmt: skip
+                           cluster_max_scale_limit(), retention, current_settings())  # fmt: skip
     except (UsageError, ValueError, KeyError) as exc:
         print(f"recommend: {exc}", file=sys.stderr)
         return 2

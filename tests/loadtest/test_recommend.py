@@ -19,6 +19,7 @@ from loadtest.recommend import (
     kn_command,
     kustomize_patch,
     load_node,
+    main,
     recommend,
 )
 from loadtest.simulate import Capacity, Settings
@@ -143,3 +144,18 @@ def test_command_refuses_bad_input(args, message):
         else run_recommend(*args)  # fmt: skip
     assert done.returncode == 2 and message in done.stderr
     assert len(done.stderr.strip().splitlines()) == 1
+
+
+def test_service_yaml_takes_the_recommendation(tmp_path):
+    """knative/base/service.yaml holds what `make recommend` says for the committed curve, and
+    its comments give the recommendation's own figures."""
+    assert main(["--out", str(tmp_path)]) == 0
+    want = yaml.safe_load((tmp_path / "autoscaling-patch.yaml").read_text())["spec"]["template"]
+    text = (REPO / "knative" / "base" / "service.yaml").read_text()
+    have = yaml.safe_load(text)["spec"]["template"]
+    assert want["metadata"]["annotations"].items() <= have["metadata"]["annotations"].items()
+    assert want["spec"]["containerConcurrency"] == have["spec"]["containerConcurrency"]
+    row = next(line for line in (tmp_path / "recommend.md").read_text().splitlines()
+               if line.startswith("| recommended |")).split(" | ")  # fmt: skip
+    pod_seconds, usd = row[4], row[6]
+    assert f"{pod_seconds} pod-seconds" in text and f"${usd} per 1,000 predictions" in text
