@@ -142,6 +142,14 @@ def keep_warm(settings: Settings) -> list[Settings]:
     return [v for v in variants if v != settings]  # fmt: skip
 
 
+def provisioned(settings: Settings, capacity: Capacity, peak_rps: float) -> Settings:
+    """The same settings with min-scale (and initial-scale) at the pods the peak needs at the
+    target: for cold starts too slow to scale out in time, as with a new node each time."""
+    per_pod = capacity.rps_at(max(0.01, settings.target * settings.utilization))
+    pods = min(settings.max_scale, math.ceil(peak_rps / per_pod))
+    return replace(settings, min_scale=pods, initial_scale=pods)
+
+
 def evaluate(settings: Settings, capacity: Capacity, peak_rps: float, cold_start_s: float,
              usd_per_pod_hour: float, shapes: tuple[str, ...] = SHAPES) -> Outcome:  # fmt: skip
     runs = {shape: simulate(shape, peak_rps, capacity, settings, cold_start_s) for shape in shapes}
@@ -280,9 +288,10 @@ class Recommendation:
 def recommend(capacity: Capacity, peak_rps: float, slo_p99_ms: float, cold_start_s: float,
               usd_per_pod_hour: float, max_scale_limit: int, retention_s: float = 0.0,
               current: Settings | None = None) -> Recommendation:  # fmt: skip
-    """Two rounds: target, utilization and delay, scaling to zero after `retention_s`; then the
-    winner kept warm over the pause. Of the candidates meeting the SLO, the cheapest; among those
-    within TIE of it, the one with the fewest cold requests."""
+    """Two rounds: target, utilization and delay, scaling to zero after `retention_s` (or, if
+    none meets the SLO so, holding the peak's pods); then the winner kept warm over the pause.
+    Of the candidates meeting the SLO, the cheapest; among those within TIE of it, the one with
+    the fewest cold requests."""
     capacity = replace(capacity, slo_p99_ms=slo_p99_ms)
 
     def run(s: Settings) -> Outcome:
@@ -296,9 +305,14 @@ def recommend(capacity: Capacity, peak_rps: float, slo_p99_ms: float, cold_start
         near = [o for o in meeting if o.usd_per_1000 <= cheapest * (1 + TIE)]
         return min(near, key=lambda o: (o.cold, o.usd_per_1000, o.p99_ms))
 
-    first = [run(s) for s in candidates(capacity, peak_rps, max_scale_limit, retention_s)]
-    by_delay = [pick([o for o in first if o.settings.scale_down_delay_s == d]) for d in DELAYS_S]
-    winner = pick([o for o in by_delay if o])
+    pool = candidates(capacity, peak_rps, max_scale_limit, retention_s)
+    for prepare in (lambda s: s, lambda s: provisioned(s, capacity, peak_rps)):
+        first = [run(prepare(s)) for s in pool]
+        by_delay = [pick([o for o in first if o.settings.scale_down_delay_s == d])
+                    for d in DELAYS_S]  # fmt: skip
+        winner = pick([o for o in by_delay if o])
+        if winner is not None:  # else cold starts are too slow for the shapes: hold the peak
+            break
     if winner is None:
         raise UsageError(f"no candidate meets p99 <= {slo_p99_ms:.0f} ms at {peak_rps:.0f} "
                          f"req/s within max-scale {max_scale_limit}")  # fmt: skip

@@ -159,3 +159,12 @@ def test_service_yaml_takes_the_recommendation(tmp_path):
                if line.startswith("| recommended |")).split(" | ")  # fmt: skip
     pod_seconds, usd = row[4], row[6]
     assert f"{pod_seconds} pod-seconds" in text and f"${usd} per 1,000 predictions" in text
+
+
+def test_slow_cold_starts_hold_the_peaks_pods():
+    """With a new node for every pod (75 s), no setting scales out in time: the recommendation
+    holds the pods the peak needs instead of scaling from zero."""
+    result = recommend(Capacity.load(FIXTURE), 8000, 500, 75.0, 0.064, 12)
+    assert result.best.settings.min_scale >= 2
+    assert result.best.settings.initial_scale == result.best.settings.min_scale
+    assert result.best.p99_ms <= SLO_HEADROOM * 500
