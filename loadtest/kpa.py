@@ -261,7 +261,7 @@ class ScaleBounds:
     scale_to_zero_retention_s: float = 0.0  # config.go:59
     stable_window_s: float = 60.0  # config.go:57 (resources/metric.go:31-37)
     enable_scale_to_zero: bool = True  # config.go:44
-    progress_deadline_s: float = 600.0  # config-deployment progress-deadline default
+    progress_deadline_s: float = 600.0  # pkg/deployment/config.go:48 ProgressDeadlineDefault
     target_burst_capacity: float = 211.0  # kpa.go:346-352 resolveTBC
     reachable: bool = True
 

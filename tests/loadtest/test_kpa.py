@@ -520,3 +520,62 @@ def test_panic_ends_only_after_a_whole_stable_window():
     expect(a, 1000, 1, 100, 100, 10, 0)
     expect(a, 1060, 10, 1, 1, 10, 0)
     assert expect(a, 1061, 10, 1, 1, 1, 0).in_panic is False
+
+
+# pkg/reconciler/autoscaling/kpa/kpa_test.go TestReconcile: the SKS mode (activator in the path
+# while the excess burst capacity is negative) and the Active condition; defaultScale 11.
+
+
+@pytest.mark.parametrize(
+    "label, proxy_before, ebc, proxy_after",
+    [
+        ("steady not enough capacity", True, -42, True),
+        ("traffic increased, no longer enough burst capacity", False, -18, True),
+        ("traffic decreased, now we have enough burst capacity", True, 1, False),
+    ],
+)
+def test_reconcile_puts_the_activator_in_the_path(label, proxy_before, ebc, proxy_after):
+    autoscaler = PodAutoscaler(ScaleBounds(), replicas=11, active="active", initialized=True,
+                               proxy_since=NOW - 5 if proxy_before else None)  # fmt: skip
+    assert autoscaler.reconcile(NOW, 11, ebc, ready=1) == 11
+    assert (autoscaler.proxy_since is not None) == proxy_after
+    if proxy_before and proxy_after:
+        assert autoscaler.proxy_since == NOW - 5  # proxying since before: ProxyFor keeps counting
+
+
+@pytest.mark.parametrize(
+    "label, ready, min_scale, state, initialized",
+    [
+        ("initial scale > minScale, have not reached initial scale, PA still activating",
+         11, 11, "activating", False),
+        ("initial scale reached, mark PA as active", 20, 0, "active", True),
+    ],
+)  # fmt: skip
+def test_reconcile_holds_initial_scale(label, ready, min_scale, state, initialized):
+    autoscaler = PodAutoscaler(ScaleBounds(min_scale=min_scale, initial_scale=20), replicas=11)
+    assert autoscaler.reconcile(NOW, 11, -42, ready) == 20  # patched to 20 replicas
+    assert autoscaler.replicas == 20
+    assert (autoscaler.active, autoscaler.initialized) == (state, initialized)
+
+
+def test_reconcile_goes_inactive_then_scales_to_zero_after_the_grace_period():
+    """scaler.go:214-229 then 255-259: active for a stable window, want 0 marks it inactive
+    without scaling; the grace period later (the activator in the path by then), 0 replicas."""
+    autoscaler = PodAutoscaler(ScaleBounds(), replicas=1, active="active", active_since=0.0,
+                               initialized=True, proxy_since=None)  # fmt: skip
+    assert autoscaler.reconcile(60, 0, 0, ready=1) == 0
+    assert (autoscaler.active, autoscaler.replicas, autoscaler.proxy_since) == ("inactive", 1, 60)
+    autoscaler.reconcile(89, 0, 0, ready=1)
+    assert autoscaler.replicas == 1
+    autoscaler.reconcile(90, 0, 0, ready=1)
+    assert autoscaler.replicas == 0
+
+
+def test_reconcile_scales_to_zero_at_once_when_long_in_proxy_mode():
+    """scaler.go:278-282 "Fast path scaling to 0": the activator has been in the path for the
+    grace period already (a negative excess burst capacity kept it there)."""
+    autoscaler = PodAutoscaler(ScaleBounds(), replicas=1, active="active", active_since=0.0,
+                               initialized=True, proxy_since=0.0)  # fmt: skip
+    autoscaler.reconcile(60, 0, -5, ready=1)
+    autoscaler.reconcile(61, 0, -5, ready=1)
+    assert autoscaler.replicas == 0
