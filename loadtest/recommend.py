@@ -355,8 +355,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--node-reserved-cpu",
         type=float,
-        default=0.2,
-        help="vCPU a node keeps for its own daemons (kubelet, aws-node, kube-proxy)",
+        default=0.3,
+        help="vCPU a node keeps for the kubelet and its daemons (cluster/README.md)",
     )
     parser.add_argument(
         "--pod-start-s",
