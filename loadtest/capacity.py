@@ -20,6 +20,7 @@ import json
 import os
 import resource
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -447,9 +448,10 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
                         help="concurrency levels, comma-separated")  # fmt: skip
     parser.add_argument("--seconds", type=int,
                         default=int(os.environ.get("CAPACITY_SECONDS", "5")),
-                        help="length of each level")  # fmt: skip
+                        help="length of each level (CAPACITY_SECONDS)")  # fmt: skip
     parser.add_argument("--runs", type=int, default=1, help="runs per level (median)")
-    parser.add_argument("--json", type=Path, default=REPO / "reports" / "capacity.json")
+    parser.add_argument("--json", type=Path, default=REPO / "reports" / "capacity.json",
+                        help="where the curve is written")  # fmt: skip
     return parser.parse_args(argv)
 
 
@@ -501,4 +503,6 @@ def main(argv: Sequence[str] | None = None) -> None:
 
 
 if __name__ == "__main__":
+    # SIGTERM ends the sweep as Ctrl-C does: the container is removed on the way out.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(128 + signal.SIGTERM))
     main()
