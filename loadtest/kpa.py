@@ -230,7 +230,7 @@ class WindowAverage:
 
 
 class Collector:
-    """collector.go:286-300,389-398: the revision's concurrency (summed over pods, less what the
+    """collector.go:287-300,389-398: the revision's concurrency (summed over pods, less what the
     activator proxied, which it reports itself) in a stable and a panic window."""
 
     def __init__(self, stable_window_s: float, panic_window_percentage: float = 10.0) -> None:

@@ -10,9 +10,10 @@ and the reconciler applies its scale (scaler.go). A new pod is ready `cold_start
 reconciler asks for it.
 
 Latency: a pod carrying concurrency c answers at the curve's p99 for c (interpolated; below one
-request in flight, the p99 of one); a request that waited adds its wait, in whole seconds.
-Requests that arrive while no pod is ready wait for a cold start; like the load test's `[cold]`
-requests (loadtest/coldstart.py) they are counted apart and left out of the p99.
+request in flight, the p99 of one); a request that waited adds its wait in the fluid queue, for
+each tenth of the second it arrived in. Requests that arrive while no pod is ready wait for a
+cold start; like the load test's `[cold]` requests (loadtest/coldstart.py) they are counted
+apart, and the p99 takes them in only when asked (`Run.p99_ms(cold=True)`).
 """
 
 import json
