@@ -14,6 +14,9 @@ cites its file and line there; the short names below are:
 
 Times are seconds from any origin >= 0 (Go's time.Time becomes a float). `decide` reads one JSON
 object on stdin (DeciderSpec and the inputs of each Scale() call) and prints one line per step.
+Its optional `initial` is the autoscaler's state when made, at the first step's time:
+`ready_pods` then (more than one starts it in panic mode, holding them), or a panic already
+under way (`panic_started_s`, `max_panic_pods`).
 """
 
 import json
