@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 RUNTIME := $(VENV)/.runtime-installed
 STAMP := $(VENV)/.installed
 
-.PHONY: install run train test lint bench loadtest constraints clean image
+.PHONY: install run train test lint bench capacity loadtest recommend constraints clean image
 
 install: $(STAMP)
 
@@ -58,6 +58,12 @@ clean:
 bench: install  ## cold start, idle memory, req/s and latency of the real server (needs wrk)
 	$(BIN)/python -m loadtest.bench
 
+# Per-pod capacity: the image under knative/base/service.yaml's resources, concurrency swept by
+# wrk until p99 passes loadtest/locust.conf's SLO (loadtest/README.md); CAPACITY_ARGS adds options,
+# e.g. CAPACITY_ARGS="--url https://..." sweeps a running server instead.
+capacity: install image  ## per-pod capacity curve under the pod's resources (needs podman, wrk)
+	$(BIN)/python -m loadtest.capacity $(CAPACITY_ARGS)
+
 # Load test: headless Locust against a running server (`make run` in another terminal, or a
 # Knative URL in TARGET_URL), bounded by DURATION; CSV, HTML and PNG reports land in reports/.
 # HOST is the server's bind address; a URL in HOST still works here for now, with a warning.
@@ -70,3 +76,7 @@ loadtest: install  ## load $(TARGET_URL) with the $(SHAPE) shape; exits 1 if the
 	mkdir -p reports
 	$(BIN)/locust --config loadtest/locust.conf --host $(TARGET_URL) --shape $(SHAPE) \
 		--users $(USERS) --run-time $(DURATION) --csv reports/loadtest --html reports/loadtest.html
+
+recommend: install  ## Knative settings and their cost from loadtest/capacity-measured.json (PEAK_RPS, SLO_P99_MS); writes reports/recommend/
+	$(BIN)/python -m loadtest.recommend $(if $(PEAK_RPS),--peak-rps $(PEAK_RPS)) \
+		$(if $(SLO_P99_MS),--slo-p99-ms $(SLO_P99_MS))
