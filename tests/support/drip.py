@@ -72,8 +72,11 @@ class DripProxy:
         for index in range(len(answer)):
             if self._stop.wait(self.every):
                 return
-            wfile.write(answer[index : index + 1])
-            wfile.flush()
+            try:
+                wfile.write(answer[index : index + 1])
+                wfile.flush()
+            except OSError:  # the client cut the connection: what a deadline does
+                return
 
     @contextmanager
     def running(self):
