@@ -8,7 +8,7 @@ class RolloutError(Exception):
 class WriteFailed(RolloutError):
     """A write failed and did not land; ``found`` is the Service read back, None if unread."""
 
-    def __init__(self, message: str, found: dict | None):
+    def __init__(self, message: str, found: dict | None) -> None:
         super().__init__(message)
         self.found = found
 

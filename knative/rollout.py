@@ -8,20 +8,21 @@ import argparse
 import sys
 import time
 from dataclasses import replace
+from typing import Any
 
-from knative.api import KnativeService
-from knative.calls import Calls, connect
-from knative.deploy import deploy
+from knative.commands.deploy import deploy
+from knative.commands.rollback import rollback
+from knative.commands.shift import promote, shift
+from knative.commands.status import render, report
+from knative.commands.steps import Context, read_now
 from knative.errors import GateFailed, Interrupted, RolloutError
-from knative.gate_options import checked, gate_options, gate_settings
-from knative.guard import guarded
-from knative.lease_record import holder_identity
-from knative.lock import Lease
-from knative.plan import parse_duration, parse_steps
-from knative.rollback import rollback
-from knative.shift import promote, shift
-from knative.status import render, report
-from knative.steps import Context, read_now
+from knative.gates.settings import checked, gate_options, gate_settings
+from knative.kube.calls import Calls, connect
+from knative.kube.service import KnativeService
+from knative.lease.guard import guarded
+from knative.lease.lease import Lease
+from knative.lease.terms import holder_identity
+from knative.traffic.plan import parse_duration, parse_steps
 
 DEFAULTS_SHOWN = argparse.ArgumentDefaultsHelpFormatter
 
@@ -50,7 +51,9 @@ def parser() -> argparse.ArgumentParser:
     gated = gate_options()
     commands = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    def command(name: str, summary: str, *parents) -> argparse.ArgumentParser:
+    def command(
+        name: str, summary: str, *parents: argparse.ArgumentParser
+    ) -> argparse.ArgumentParser:
         return commands.add_parser(
             name, parents=[every, *parents], help=summary, formatter_class=DEFAULTS_SHOWN
         )
@@ -93,11 +96,11 @@ def _dispatch(ctx: Context, args: argparse.Namespace) -> int:
         return rollback(ctx)
     settings = gate_settings(args)
     if args.command == "promote":
-        return promote(ctx, settings, args.interval)
-    return shift(ctx, args.to, args.steps, args.interval, settings)
+        return promote(ctx, settings)
+    return shift(ctx, args.to, args.steps, settings)
 
 
-def main(argv: list[str] | None = None, clock=time) -> int:
+def main(argv: list[str] | None = None, clock: Any = time) -> int:
     """Run one command; ``clock`` (``sleep``, ``monotonic``) is what every wait runs on."""
     args = parser().parse_args(argv)
     try:

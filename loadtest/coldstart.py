@@ -14,7 +14,7 @@ class ColdStartTracker:
     Silence before the very first answer of a run is not observed and so not counted.
     """
 
-    def __init__(self, window: float, clock: Callable[[], float] = time.monotonic):
+    def __init__(self, window: float, clock: Callable[[], float] = time.monotonic) -> None:
         if window <= 0:
             raise ValueError(f"scale-to-zero window must be positive, got {window}")
         self.window = window

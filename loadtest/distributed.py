@@ -8,7 +8,8 @@ own request statistics, so the two totals always agree.
 
 import locust.runners
 from locust import log
-from locust.runners import MasterRunner, WorkerRunner
+from locust.env import Environment
+from locust.runners import MasterRunner, Runner, WorkerRunner
 
 from loadtest.revisions import RevisionCounter
 
@@ -18,7 +19,7 @@ ANSWERS, CRASHED = "house_price_answers", "house_price_crashed"
 REPORT_INTERVAL = locust.runners.WORKER_REPORT_INTERVAL = 1.0
 
 
-def counter_for(environment, interval: int, live: bool) -> RevisionCounter:
+def counter_for(environment: Environment, interval: int, live: bool) -> RevisionCounter:
     """A counter wired to this process's role: count requests, report them, or add them up."""
     runner = environment.runner
     if isinstance(runner, MasterRunner):
@@ -58,14 +59,14 @@ class FinalReports:
 
     MAX_WAIT = 5 * REPORT_INTERVAL  # seconds
 
-    def __init__(self, runner: MasterRunner):
+    def __init__(self, runner: MasterRunner) -> None:
         self.runner = runner
         self.since: float | None = None  # when the stages ended
         self.reported: set[str] = set()
         runner.environment.events.worker_report.add_listener(self.on_worker_report)
 
     @classmethod
-    def on_master(cls, runner) -> "FinalReports | None":
+    def on_master(cls, runner: Runner) -> "FinalReports | None":
         return cls(runner) if isinstance(runner, MasterRunner) else None
 
     def on_worker_report(self, client_id: str, data: dict) -> None:

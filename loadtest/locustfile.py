@@ -10,6 +10,7 @@ import sys
 
 import locust.stats
 from locust import FastHttpUser, between, events, task
+from locust.env import Environment
 from locust.runners import WorkerRunner
 
 from loadtest import distributed, options, report, shapes, slo
@@ -35,11 +36,11 @@ class PredictorUser(FastHttpUser):
     cold_start: ColdStartTracker  # shared: silence is a property of the service, not of a user
 
     @task(3)
-    def single_row(self):
+    def single_row(self) -> None:
         self.predict(self.rows.rows(1), self.protocol.name)
 
     @task
-    def small_batch(self):
+    def small_batch(self) -> None:
         rows = self.rows.rows(random.choice(BATCH_SIZES))
         self.predict(rows, self.protocol.name + " [batch]")
 
@@ -87,7 +88,7 @@ events.init_command_line_parser.add_listener(options.add_arguments)
 
 
 @events.init.add_listener
-def configure(environment, **_kwargs):
+def configure(environment: Environment, **_kwargs: object) -> None:
     """Check the options before any load, then hook up revision counting, report and gate."""
     parsed = environment.parsed_options
     try:
@@ -104,7 +105,7 @@ def configure(environment, **_kwargs):
     environment.events.quitting.add_listener(functools.partial(save_report, counter=counter))
 
 
-def save_report(environment, counter: RevisionCounter, **_kwargs) -> None:
+def save_report(environment: Environment, counter: RevisionCounter, **_kwargs: object) -> None:
     """Print the revision split; with --csv, write it and the PNG next to locust's CSV files."""
     if isinstance(environment.runner, WorkerRunner):
         return

@@ -1,5 +1,7 @@
 """The load test's own options: command line, LOCUST_<OPTION> env var, or locust.conf."""
 
+from argparse import ArgumentParser
+
 from loadtest.shapes import SHAPES
 
 
@@ -8,11 +10,11 @@ def env_var(flag: str) -> str:
     return "LOCUST_" + flag.removeprefix("--").upper().replace("-", "_")
 
 
-def add_arguments(parser) -> None:
+def add_arguments(parser: ArgumentParser) -> None:
     """locust `init_command_line_parser` listener."""
     group = parser.add_argument_group("house-price load test")
 
-    def add(flag: str, **kwargs) -> None:
+    def add(flag: str, **kwargs: object) -> None:
         group.add_argument(flag, env_var=env_var(flag), **kwargs)
 
     add(

@@ -36,7 +36,7 @@ class Protocol:
 
     errors: tuple[type[Exception], ...] = MALFORMED
 
-    def encode(self, rows: list[dict[str, float]]) -> tuple[dict[str, str], bytes]:
+    def encode(self, rows: list[dict[str, float]]) -> tuple[Mapping[str, str], bytes]:
         raise NotImplementedError
 
     def decode(self, headers: Mapping[str, str], body: bytes) -> list:
@@ -63,10 +63,10 @@ class PandasPredict(Protocol):
 
     path = "/predict"
 
-    def encode(self, rows):
+    def encode(self, rows: list[dict[str, float]]) -> tuple[Mapping[str, str], bytes]:
         return JSON, json.dumps(pandas_columns(rows)).encode()
 
-    def decode(self, headers, body):
+    def decode(self, headers: Mapping[str, str], body: bytes) -> list:
         return json.loads(body)["prediction"]
 
 
@@ -76,14 +76,14 @@ class OpenInferenceV2(Protocol):
     path = "/v2/models/house-price/infer"
     errors = (*MALFORMED, InferenceServerException)
 
-    def encode(self, rows):
+    def encode(self, rows: list[dict[str, float]]) -> tuple[Mapping[str, str], bytes]:
         matrix = np.array([list(row.values()) for row in rows], dtype=np.float64)
         tensor = oip.InferInput("input-0", list(matrix.shape), "FP64")
         tensor.set_data_from_numpy(matrix, binary_data=False)
         body, _ = oip.InferenceServerClient.generate_request_body([tensor])
         return JSON, body
 
-    def decode(self, headers, body):
+    def decode(self, headers: Mapping[str, str], body: bytes) -> list:
         length = headers.get("Inference-Header-Content-Length")
         result = oip.InferResult.from_response_body(
             body, header_length=int(length) if length else None
@@ -101,7 +101,7 @@ class CloudEventBinary(Protocol):
     reply_type = "house-price.predict.response"
     errors = (*MALFORMED, BaseCloudEventException)
 
-    def encode(self, rows):
+    def encode(self, rows: list[dict[str, float]]) -> tuple[Mapping[str, str], bytes]:
         event = CloudEvent(
             attributes={
                 "type": self.request_type,
@@ -113,7 +113,7 @@ class CloudEventBinary(Protocol):
         message = cloudevents_http.to_binary_event(event)
         return message.headers, message.body
 
-    def decode(self, headers, body):
+    def decode(self, headers: Mapping[str, str], body: bytes) -> list:
         message = cloudevents_http.HTTPMessage(headers=dict(headers.items()), body=body)
         event = cloudevents_http.from_http_event(message)
         if event.get_type() != self.reply_type:

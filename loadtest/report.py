@@ -5,8 +5,13 @@ import csv
 from collections import defaultdict
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from loadtest.revisions import Share
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
 
 PERCENTILES = (0.5, 0.95, 0.99)
 
@@ -33,7 +38,7 @@ def write_csv(shares: list[Share], path: str | Path) -> None:
             )  # fmt: skip
 
 
-def plot(history: list[dict], shares: list[Share]):
+def plot(history: list[dict], shares: list[Share]) -> "Figure":
     """Locust's stats history (current percentiles, req/s, users) over the revision shares."""
     from matplotlib.figure import Figure  # here: workers, which never draw, start a second sooner
 
@@ -66,7 +71,7 @@ def plot(history: list[dict], shares: list[Share]):
     return figure
 
 
-def plot_shares(axes, shares: list[Share], start: float) -> None:
+def plot_shares(axes: "Axes", shares: list[Share], start: float) -> None:
     """One stacked bar per interval: each revision's share of the requests started in it."""
     bottoms: dict[float, float] = defaultdict(float)
     for revision in sorted({share.revision for share in shares}):
@@ -85,7 +90,7 @@ def plot_shares(axes, shares: list[Share], start: float) -> None:
         axes.legend(loc="upper left")
 
 
-def plot_pods(axes, shares: list[Share], start: float) -> None:
+def plot_pods(axes: "Axes", shares: list[Share], start: float) -> None:
     """Distinct pods that answered, per revision and interval; 0 in intervals without answers."""
     if not any(share.pods for share in shares):
         axes.set(ylabel="pods", yticks=[])

@@ -44,7 +44,7 @@ class RevisionCounter:
     time workers' reports may take to arrive).
     """
 
-    def __init__(self, interval: int = 5, live: bool = False, lag: float = 0.0):
+    def __init__(self, interval: int = 5, live: bool = False, lag: float = 0.0) -> None:
         if interval < 1:
             raise ValueError(f"revision interval must be at least 1 s, got {interval}")
         self.interval = interval
@@ -53,12 +53,18 @@ class RevisionCounter:
         self.slots: dict[int, dict[str, Tally]] = defaultdict(lambda: defaultdict(Tally))
         self.logged = -1  # the last slot logged live
 
-    def on_request(self, start_time: float, response=None, exception=None, **_kwargs) -> None:
+    def on_request(
+        self,
+        start_time: float,
+        response: object = None,
+        exception: BaseException | None = None,
+        **_kwargs: object,
+    ) -> None:
         headers = getattr(response, "headers", None) or {}
         self.add(start_time, headers.get(HEADER) or UNKNOWN, headers.get(POD_HEADER), exception)
         self.log_finished(start_time)
 
-    def add(self, start_time: float, revision: str, pod: str | None, failed) -> None:
+    def add(self, start_time: float, revision: str, pod: str | None, failed: object) -> None:
         tally = self.slots[int(start_time // self.interval)][revision]
         tally.requests += 1
         tally.failures += bool(failed)

@@ -12,7 +12,7 @@ class Feature:
     low: float
     high: float
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         if not self.low <= self.high:
             raise ValueError(f"feature {self.name}: min {self.low} is above max {self.high}")
 
@@ -26,7 +26,7 @@ class Feature:
 class RowSampler:
     """Draws rows ({feature: value}, in the card's feature order) inside the card's ranges."""
 
-    def __init__(self, features: list[Feature], rng: random.Random | None = None):
+    def __init__(self, features: list[Feature], rng: random.Random | None = None) -> None:
         if not features:
             raise ValueError("the model card lists no features")
         self.features = features

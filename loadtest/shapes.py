@@ -2,6 +2,7 @@
 
 import math
 import time
+from argparse import Namespace
 from dataclasses import dataclass
 
 from locust import LoadTestShape
@@ -20,7 +21,7 @@ class Load:
     spawn_rate: float  # users per second
     scale_to_zero_window: float  # seconds (Knative: stable-window + scale-to-zero grace period)
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         if self.users < 1:
             raise ValueError(f"shapes need at least 1 user, got {self.users}")
         if self.duration <= 0:
@@ -45,7 +46,7 @@ class StagedShape(LoadTestShape):
 
     abstract = True
 
-    def __init__(self, load: Load):
+    def __init__(self, load: Load) -> None:
         super().__init__()
         self.table = self.stages(load)
 
@@ -60,14 +61,14 @@ class StagedShape(LoadTestShape):
                 return stage.users, stage.spawn_rate
         return None
 
-    def tick(self):
+    def tick(self) -> tuple[int, float] | None:
         return self.stage_at(self.get_run_time())
 
 
 class Steady(StagedShape):
     """All users, for the whole run."""
 
-    def stages(self, load):
+    def stages(self, load: Load) -> list[Stage]:
         return [Stage(load.duration, load.users, load.spawn_rate)]
 
 
@@ -76,7 +77,7 @@ class Ramp(StagedShape):
 
     steps = 4
 
-    def stages(self, load):
+    def stages(self, load: Load) -> list[Stage]:
         return [
             Stage(
                 load.duration / self.steps, math.ceil(load.users * k / self.steps), load.spawn_rate
@@ -88,7 +89,7 @@ class Ramp(StagedShape):
 class Spike(StagedShape):
     """A fifth of the users, all of them at once for the middle fifth, then a fifth again."""
 
-    def stages(self, load):
+    def stages(self, load: Load) -> list[Stage]:
         base, fifth = max(1, load.users // 5), load.duration / 5
         return [
             Stage(2 * fifth, base, load.spawn_rate),
@@ -100,7 +101,7 @@ class Spike(StagedShape):
 class ColdStart(StagedShape):
     """Warm up, idle past the scale-to-zero window, then load again: the first answers are cold."""
 
-    def stages(self, load):
+    def stages(self, load: Load) -> list[Stage]:
         idle = load.scale_to_zero_window + IDLE_MARGIN
         if load.duration <= idle:
             raise ValueError(
@@ -128,7 +129,7 @@ SHAPES: dict[str, type[StagedShape]] = {
 }
 
 
-def from_options(options) -> StagedShape:
+def from_options(options: Namespace) -> StagedShape:
     """The shape named by the parsed locust options."""
     load = Load(
         users=1 if options.num_users is None else options.num_users,  # locust's headless defaults
@@ -144,12 +145,12 @@ class NamedShape(LoadTestShape):
 
     use_common_options = True
 
-    def __init__(self):
+    def __init__(self) -> None:
         super().__init__()
         self.selected: StagedShape | None = None
         self.final_reports: FinalReports | None = None
 
-    def tick(self):
+    def tick(self) -> tuple[int, float] | None:
         if self.selected is None:
             self.selected = from_options(self.runner.environment.parsed_options)
             self.final_reports = FinalReports.on_master(self.runner)

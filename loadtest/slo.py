@@ -1,8 +1,10 @@
 """The SLO gate: after the run, compare latency, failures and throughput with thresholds."""
 
+from argparse import Namespace
 from dataclasses import dataclass
 
 from locust import log
+from locust.env import Environment
 from locust.runners import WorkerRunner
 from locust.stats import RequestStats, StatsEntry
 
@@ -17,7 +19,7 @@ class Slo:
     min_rps: float
 
     @classmethod
-    def from_options(cls, options) -> "Slo":
+    def from_options(cls, options: Namespace) -> "Slo":
         return cls(
             options.slo_p95_ms, options.slo_p99_ms, options.slo_failure_ratio, options.slo_min_rps
         )
@@ -54,7 +56,7 @@ def verdict(stats: RequestStats, slo: Slo, exceptions: int = 0) -> tuple[list[st
     return breaches, passes
 
 
-def gate(environment, **_kwargs) -> None:
+def gate(environment: Environment, **_kwargs: object) -> None:
     """locust `quitting` listener: exit code 1 on a breach; never sets 0 (a crash stays a crash)."""
     runner = environment.runner
     if runner is None or isinstance(runner, WorkerRunner):

@@ -1,9 +1,9 @@
-"""Knative's webhook rules (knative_rules/ and knative/traffic_rules.py) hold, and each bites."""
+"""Knative's webhook rules (knative_rules/ and knative/traffic/rules.py) hold, and each bites."""
 
 import pytest
 
-from knative.plan import parse_go_duration
-from knative.traffic_rules import traffic_errors
+from knative.traffic.plan import parse_go_duration
+from knative.traffic.rules import traffic_errors
 from tests.release.manifests.knative_manifests import (
     PHASES,
     cluster_limits,
