@@ -13,6 +13,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 
+import requests
 from requests.adapters import HTTPAdapter
 from urllib3 import PoolManager
 from urllib3.connection import HTTPConnection, HTTPSConnection
@@ -27,7 +28,7 @@ class DeadlineExceeded(NoAnswerInTime):
     """No whole answer within the deadline: the connection was cut."""
 
     def __init__(self, seconds: float):
-        super().__init__(f"no whole answer within {seconds:g} s")
+        super().__init__(f"no answer within {seconds:g} s")  # as a read timeout says
         self.seconds = seconds
 
 
@@ -109,3 +110,25 @@ def deadline(seconds: float) -> Iterator[None]:
     finally:
         timer.cancel()
         _in_use.connections = outer
+
+
+def session() -> requests.Session:
+    """A ``requests`` session whose calls ``deadline`` can cut."""
+    tracked = requests.Session()
+    for prefix in ("http://", "https://"):
+        tracked.mount(prefix, TrackedAdapter())
+    return tracked
+
+
+def within(
+    http: requests.Session, method: str, url: str, seconds: float, **kwargs: object
+) -> requests.Response:
+    """``http.request(method, url, ...)`` whose whole answer comes within ``seconds``; else
+    ``requests.RequestException`` or ``DeadlineExceeded`` (``no_answer`` says which)."""
+    with deadline(seconds):
+        return http.request(method, url, timeout=seconds, **kwargs)
+
+
+def no_answer(exc: Exception) -> str:
+    """Why a ``within`` call got no answer, in a few words."""
+    return str(exc) if isinstance(exc, DeadlineExceeded) else type(exc).__name__

@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from knative.calls import Calls, connect
-from knative.lock import Lease
+from knative.kube.calls import Calls, connect
+from knative.lease.lease import Lease
 from tests.rollout.fake_knative_api import FakeKnative
-from tests.rollout.fake_prometheus import BUILD_INFO, FakePrometheus, vector
+from tests.rollout.gates.fake_prometheus import BUILD_INFO, FakePrometheus, vector
 from tests.rollout.shared import DEPLOYED, V1, V2, percents
 from tests.support.drip import DripProxy, ended_within
 from tests.support.fake_clock import FakeClock
