@@ -10,7 +10,9 @@ that is waited through up to ``--timeout``, as kn waits through a False that tur
 verdict and ends the wait at once with its message: a container that exits (``ExitCode<N>``,
 "Container failed with: ..."), an image it cannot fetch (``ContainerMissing``, "Unable to fetch
 image ..."), an image pull that backs off past the progress deadline (``ImagePullBackOff``,
-``ErrImagePull``), ``ProgressDeadlineExceeded``, and the Service's ``RevisionFailed``.
+``ErrImagePull``), ``ProgressDeadlineExceeded``. A Service says only ``RevisionFailed`` or
+``RevisionMissing`` of a revision that holds it up, so its wait looks at the revision itself
+(``KnativeService.wait``).
 """
 
 from collections.abc import Callable
@@ -61,6 +63,17 @@ def state_of(resource: dict | None) -> State:
         return State(True, False, reason, message)
     failed = ready.get("status") == "False" and reason not in PASSING
     return State(False, failed, reason, message)
+
+
+def is_ready(resource: dict) -> bool:
+    """Knative's rule: condition Ready=True and the controller has seen the latest generation."""
+    return state_of(resource).ready
+
+
+def not_ready_reason(resource: dict) -> str:
+    """Knative's message (else reason) for why ``resource`` is not Ready, for an operator."""
+    state = state_of(resource)
+    return state.message or state.reason or "not ready yet"
 
 
 def wait_ready(

@@ -60,8 +60,8 @@ def unschedulable(message: str = NO_NODE) -> Case:
 
 def container_exits(message: str, code: int = 1) -> Case:
     """Its container exited (reconcile_resources.go:114-126; revision_lifecycle.go:247-256;
-    table_test.go:631-660): the termination message, or a stand-in when there is none."""
-    said = message or "container exited with no error"
+    table_test.go:631-660): the termination message; a stand-in for exit 0 without one."""
+    said = "container exited with no error" if code == 0 and not message else message
     return Case(DEPLOYING, (FALSE, f"ExitCode{code}", f"Container failed with: {said}"))
 
 

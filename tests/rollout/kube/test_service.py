@@ -8,7 +8,8 @@ from kubernetes.client.exceptions import ApiException
 
 from knative.errors import RolloutError
 from knative.kube.calls import connect
-from knative.kube.service import CONFLICT_RETRIES, KnativeService, is_ready
+from knative.kube.service import CONFLICT_RETRIES, KnativeService
+from knative.kube.waiting import is_ready
 from tests.support.fake_clock import FakeClock
 
 V1, V2 = "house-price-v1", "house-price-v2"
@@ -243,14 +244,6 @@ def test_wait_gives_up_after_the_timeout(knative, service, unchecked):
     with pytest.raises(RolloutError, match="service house-price is not ready after 10 s"):
         service.wait(service.get, "service house-price", 10, clock)
     assert clock.now >= 10
-
-
-def test_wait_stops_at_once_when_the_resource_failed(knative, service):
-    knative.failing_revisions[V2] = "image pull failed"
-    clock = FakeClock()
-    with pytest.raises(RolloutError, match="revision failed: image pull failed"):
-        service.wait(lambda: service.revision(V2), "revision", 60, clock)
-    assert clock.sleeps == []
 
 
 @pytest.mark.parametrize(
