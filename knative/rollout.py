@@ -17,12 +17,14 @@ from types import FrameType
 from typing import Any
 
 from knative.commands.deploy import deploy
+from knative.commands.doctor import Cluster, doctor
 from knative.commands.rollback import rollback
 from knative.commands.shift import promote, shift
 from knative.commands.status import render, report
 from knative.commands.steps import Context, read_now
 from knative.errors import GateFailed, Interrupted, RolloutError, Terminated
-from knative.gates.settings import checked, gate_options, gate_settings
+from knative.gates.prometheus import Prometheus
+from knative.gates.settings import checked, gate_options, gate_settings, http_url
 from knative.kube.calls import Calls, connect
 from knative.kube.service import KnativeService
 from knative.lease.guard import guarded
@@ -82,6 +84,12 @@ def parser() -> argparse.ArgumentParser:
     )
     command("promote", "green to 100 %%, gated", waits, gated)
     command("rollback", "all traffic to blue", waits)
+    checkup = commands.add_parser(
+        "doctor", help="check the cluster for what a release needs", formatter_class=DEFAULTS_SHOWN
+    )
+    checkup.add_argument(
+        "--prometheus-url", type=checked(http_url), help="also check that it scrapes the predictor"
+    )
     return top
 
 
@@ -133,6 +141,10 @@ def main(argv: list[str] | None = None, clock: Any = time) -> int:
             calls = Calls(clock, args.request_timeout)
             identity = holder_identity()
             service = KnativeService(api_client, args.namespace, args.service, calls, identity)
+            if args.command == "doctor":
+                url = args.prometheus_url
+                prometheus = Prometheus(url, args.request_timeout) if url else None
+                return doctor(Cluster(api_client, service), prometheus)
             ctx = Context(service, clock, getattr(args, "timeout", 0.0), args.dry_run)
             try:
                 if args.command == "status" or args.dry_run:

@@ -45,8 +45,16 @@ class KnativeService:
         self._api = client.CustomObjectsApi(api_client)
 
     def get(self) -> dict:
+        return self._read()
+
+    def find(self) -> dict | None:
+        """The Service, or None if there is none."""
+        return self._read(none_on=404)
+
+    def _read(self, **options: int) -> Any:
         where = self._where("services")
-        return self.calls("read service", self._api.get_namespaced_custom_object, *where, self.name)
+        read = self._api.get_namespaced_custom_object
+        return self.calls("read service", read, *where, self.name, **options)
 
     def revision(self, name: str) -> dict | None:
         """The revision called ``name``, or None if there is none."""

@@ -17,7 +17,8 @@ from tests.rollout.fake_knative_conditions import configuration_failed, route_no
 from tests.rollout.fake_knative_revisions import FakeRevisions
 from tests.rollout.fake_knative_webhook import admit
 
-IMAGE = "registry.example.com/house-price:1.0"
+REGISTRY = "registry.example.com"
+IMAGE = f"{REGISTRY}/house-price:1.0"
 
 
 class FakeServing(FakeRevisions):

@@ -4,12 +4,12 @@ does it, and each missing piece fails its own check, with the fix."""
 
 import pytest
 
-from tests.rollout.fake_prometheus import BUILD_INFO, FakePrometheus, vector
+from tests.rollout.gates.fake_prometheus import BUILD_INFO, FakePrometheus, vector
 from tests.rollout.shared import V1
 from tests.support.loopback_server import JsonHandler
 from tests.support.tls_server import self_signed, serving_tls
 
-CHECKS = 13  # resources, version, 2 settings, tag resolution, namespace, Service, 7 verbs, HTTPS
+CHECKS = 15  # resources, version, 2 settings, tag resolution, namespace, Service, 7 verbs, HTTPS
 VERBS = [
     ("get", "services.serving.knative.dev house-price"),
     ("patch", "services.serving.knative.dev house-price"),
@@ -98,7 +98,7 @@ def test_another_knative_version_fails_its_check(cluster, capsys):
             "tag-header-based-routing",
             None,
             "tag-header-based-routing is unset (Disabled)",
-            "cluster/config-features.yaml",
+            "set it to Enabled in cluster/config-features.yaml",
         ),
         (
             "config-features",
@@ -112,14 +112,15 @@ def test_another_knative_version_fails_its_check(cluster, capsys):
             "pod-is-always-schedulable",
             "false",
             "pod-is-always-schedulable is false",
-            'set it to "true": cluster/config-deployment.yaml',
+            'set it to "true" in cluster/config-deployment.yaml',
         ),
         (
             "config-deployment",
             "registries-skipping-tag-resolving",
             "kind.local,ko.local,dev.local",
             "resolves tags of registry.example.com itself",
-            "list registry.example.com there: cluster/config-deployment.yaml",
+            "list registry.example.com in registries-skipping-tag-resolving in "
+            "cluster/config-deployment.yaml",
         ),
     ],
 )
