@@ -1,18 +1,21 @@
-"""The Flask app: settings, model, error handlers, metrics and routes put together."""
+"""The Flask app: settings, model, error handlers, metrics and endpoints put together."""
 
 import dataclasses
+from collections.abc import Callable, Iterable
+from typing import Any
 
 from flask import Flask
 
 from .config import Settings
+from .dataplane import DataPlane
+from .endpoints import register_endpoints
 from .errors import register_error_handlers
 from .features import FeatureSchema
-from .metrics import Metrics
+from .metrics import Metrics, WSGIApp
 from .model import Model
-from .routes import register_routes
 
 
-def build_app(config=None):
+def build_app(config: dict[str, Any] | None = None) -> Flask:
     """Build the app; ``config`` overrides fields of the environment's ``Settings``.
 
     The model is loaded and verified here. If that fails the app still starts, but stays not
@@ -26,19 +29,21 @@ def build_app(config=None):
     metrics = Metrics(model, settings.revision)
     schema = FeatureSchema(model.feature_names, settings.max_batch_rows)
     register_error_handlers(app)
-    register_routes(app, model, schema, metrics, settings)
+    register_endpoints(app, DataPlane(model, schema, metrics, settings))
     metrics.install(app)
     app.wsgi_app = who_answered(app.wsgi_app, model.version, settings.revision, settings.pod_name)
     return app
 
 
-def who_answered(wsgi_app, model_version, revision, pod_name=None):
+def who_answered(
+    wsgi_app: WSGIApp, model_version: str, revision: str, pod_name: str | None = None
+) -> WSGIApp:
     """Name the model version, the Knative revision and (if revealed) the pod on every response."""
     stamp = [("X-Model-Version", model_version), ("X-Revision", revision)]
     stamp += [("X-Pod", pod_name)] if pod_name else []
 
-    def stamped(environ, start_response):
-        def start(status, headers, exc_info=None):
+    def stamped(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        def start(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
             return start_response(status, headers + stamp, exc_info)
 
         return wsgi_app(environ, start)

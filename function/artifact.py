@@ -9,6 +9,7 @@ import hashlib
 import json
 import stat
 from pathlib import Path
+from typing import Any
 
 MAX_CARD_BYTES = 1024 * 1024
 MAX_ARTIFACT_BYTES = 256 * 1024 * 1024  # the committed models are 50 and 160 KB
@@ -18,7 +19,7 @@ class ArtifactError(Exception):
     """The artifact or its card is missing, malformed or does not match."""
 
 
-def read_verified(model_path):
+def read_verified(model_path: str | Path) -> tuple[dict[str, Any], bytes]:
     """Return (card, artifact bytes) once the artifact's sha256 matches its card."""
     path = Path(model_path)
     card_path = path.with_suffix(".json")
@@ -28,6 +29,9 @@ def read_verified(model_path):
         expected = card["artifacts"]["onnx"]["sha256"]
         if not (card["name"] and card["version"] and all(f["name"] for f in card["features"])):
             raise ValueError("name, version and feature names must be set")
+        labels = card["target"]["min"], card["target"]["max"]  # the predicted prices' buckets
+        if not (set(map(type, labels)) <= {int, float} and labels[0] < labels[1]):
+            raise ValueError(f"target min and max must be numbers, min below max, got {labels}")
     except (ValueError, KeyError, TypeError) as exc:
         raise ArtifactError(f"model card {card_path} is malformed: {exc!r}") from None
     artifact = _read_file(path, MAX_ARTIFACT_BYTES, "model artifact")
@@ -40,7 +44,7 @@ def read_verified(model_path):
     return card, artifact
 
 
-def _read_file(path, limit, what):
+def _read_file(path: Path, limit: int, what: str) -> bytes:
     """The bytes of ``path``, a regular file of at most ``limit`` bytes."""
     try:
         info = path.stat()

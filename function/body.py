@@ -6,6 +6,9 @@ deadline and the limit bound what one client can cost, whatever it sends or fail
 
 import asyncio
 import zlib
+from collections.abc import Mapping
+
+from granian.rsgi import HTTPProtocol
 
 from .errors import InvalidInput, PayloadTooLarge, RequestTimeout, UnsupportedMediaType
 
@@ -13,7 +16,9 @@ from .errors import InvalidInput, PayloadTooLarge, RequestTimeout, UnsupportedMe
 WINDOW_BITS = {"gzip": 31, "x-gzip": 31, "deflate": 15}
 
 
-async def read_body(proto, headers, max_bytes, timeout):
+async def read_body(
+    proto: HTTPProtocol, headers: Mapping[str, str], max_bytes: int, timeout: float
+) -> bytes:
     """The body of an RSGI request, decoded; raise the client's error if it cannot be had."""
     encoding = headers.get("content-encoding", "identity").strip().lower()
     if encoding != "identity" and encoding not in WINDOW_BITS:
@@ -39,7 +44,7 @@ async def read_body(proto, headers, max_bytes, timeout):
     return raw if encoding == "identity" or not raw else _decoded(raw, encoding, max_bytes)
 
 
-async def _chunks_up_to(proto, max_bytes):
+async def _chunks_up_to(proto: HTTPProtocol, max_bytes: int) -> bytes:
     """A chunked body, refused as soon as it grows past the limit."""
     chunks, size = [], 0
     async for chunk in proto:
@@ -50,7 +55,7 @@ async def _chunks_up_to(proto, max_bytes):
     return b"".join(chunks)
 
 
-def _decoded(raw, encoding, max_bytes):
+def _decoded(raw: bytes, encoding: str, max_bytes: int) -> bytes:
     """Inflate at most one byte past the limit, so that a zip bomb costs no more memory."""
     decoder = zlib.decompressobj(WINDOW_BITS[encoding])
     try:
@@ -64,5 +69,5 @@ def _decoded(raw, encoding, max_bytes):
     return data
 
 
-def _too_large(max_bytes, what=""):
+def _too_large(max_bytes: int, what: str = "") -> PayloadTooLarge:
     return PayloadTooLarge(f"{what}request body over {max_bytes} bytes (MAX_BODY_BYTES)")

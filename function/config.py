@@ -4,9 +4,12 @@ import ipaddress
 import math
 import os
 import socket
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
+N = TypeVar("N", int, float)
 DEFAULT_MODEL_PATH = Path(__file__).resolve().parent.parent / "model_data" / "model-v1.onnx"
 
 
@@ -19,10 +22,11 @@ class Settings:
     max_batch_rows: int = 10_000
     max_body_bytes: int = 4 * 1024 * 1024
     read_timeout: float = 10.0
+    max_connections: int = 4096  # granian's backpressure: see function/__main__.py
     pod_name: str | None = None  # named in X-Pod on every response; off unless EXPOSE_POD_NAME
 
     @classmethod
-    def from_env(cls, env=None):
+    def from_env(cls, env: Mapping[str, str] | None = None) -> "Settings":
         """Settings from ``env`` (default ``os.environ``); a malformed value stops start-up."""
         env = os.environ if env is None else env
         return cls(
@@ -33,11 +37,12 @@ class Settings:
             max_batch_rows=_number(env, "MAX_BATCH_ROWS", cls.max_batch_rows, int),
             max_body_bytes=_number(env, "MAX_BODY_BYTES", cls.max_body_bytes, int),
             read_timeout=_number(env, "READ_TIMEOUT_SECONDS", cls.read_timeout, float, most=3600),
+            max_connections=_number(env, "MAX_CONNECTIONS", cls.max_connections, int),
             pod_name=_pod_name(env),
         )
 
 
-def _ip_address(env, name, default):
+def _ip_address(env: Mapping[str, str], name: str, default: str) -> str:
     raw = env.get(name, default)
     try:
         return str(ipaddress.ip_address(raw))
@@ -45,7 +50,7 @@ def _ip_address(env, name, default):
         raise ValueError(f"{name} must be an IP address such as 0.0.0.0, got {raw!r}") from None
 
 
-def _pod_name(env):
+def _pod_name(env: Mapping[str, str]) -> str | None:
     """The pod's name (Kubernetes makes it the hostname) if the operator chose to reveal it."""
     raw = env.get("EXPOSE_POD_NAME", "").strip().lower()
     if raw in ("", "0", "false", "no", "off"):
@@ -55,7 +60,9 @@ def _pod_name(env):
     return env.get("HOSTNAME") or socket.gethostname()
 
 
-def _number(env, name, default, kind, most=math.inf):
+def _number(
+    env: Mapping[str, str], name: str, default: N, kind: type[N], most: float = math.inf
+) -> N:
     raw = env.get(name)
     if raw is None:
         return default

@@ -2,7 +2,8 @@
 
 import traceback
 
-from flask import current_app, jsonify
+from flask import Flask, Response, current_app, jsonify
+from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 
@@ -38,20 +39,20 @@ class ModelFailed(PredictorError):
     status = 500
 
 
-def register_error_handlers(app):
+def register_error_handlers(app: Flask) -> None:
     logged = set()  # where the unexpected errors logged so far were raised
 
     @app.errorhandler(PredictorError)
-    def predictor_error(exc):
+    def predictor_error(exc: PredictorError) -> ResponseReturnValue:
         return jsonify(error=str(exc)), exc.status
 
     @app.errorhandler(RequestEntityTooLarge)
-    def body_too_large(exc):
+    def body_too_large(exc: RequestEntityTooLarge) -> ResponseReturnValue:
         limit = current_app.config["MAX_CONTENT_LENGTH"]
         return jsonify(error=f"request body over {limit} bytes (MAX_BODY_BYTES)"), 413
 
     @app.errorhandler(HTTPException)
-    def http_error(exc):
+    def http_error(exc: HTTPException) -> Response:
         response = jsonify(error=exc.description)
         response.status_code = exc.code
         # The headers its status needs, such as Allow on a 405 (RFC 9110 15.5.6)
@@ -59,7 +60,7 @@ def register_error_handlers(app):
         return response
 
     @app.errorhandler(Exception)
-    def unexpected_error(exc):
+    def unexpected_error(exc: Exception) -> ResponseReturnValue:
         # One traceback per place it was raised: a client repeating the request that found a
         # bug must not be able to flood the log (the 500s are still counted in /metrics).
         frame = traceback.extract_tb(exc.__traceback__)[-1]

@@ -5,6 +5,9 @@ Reply:    type ``house-price.predict.response``, source ``/house-price/<revision
           data ``{"prediction": [...], "model_version": "v1"}``, same content mode as the request.
 """
 
+from collections.abc import Mapping
+from typing import Any
+
 from cloudevents.core.bindings.http import (
     HTTPMessage,
     from_http_event,
@@ -26,7 +29,7 @@ STRINGS = (*REQUIRED, "datacontenttype", "dataschema", "subject", "time")
 STRUCTURED = "application/cloudevents+json"
 
 
-def read_event(headers, body):
+def read_event(headers: Mapping[str, str], body: bytes) -> tuple[CloudEvent, bool]:
     """Return (request event, whether it came in binary mode); reject anything malformed."""
     headers = {key.lower(): value for key, value in headers.items()}
     binary = any(key.startswith("ce-") for key in headers)
@@ -57,7 +60,7 @@ def read_event(headers, body):
     return event, binary
 
 
-def reply(data, revision, binary):
+def reply(data: dict[str, Any], revision: str, binary: bool) -> tuple[dict[str, str], bytes]:
     """The reply event as (headers, body)."""
     event = CloudEvent(
         attributes={

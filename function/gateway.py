@@ -8,8 +8,10 @@ called only once the whole body is in memory, so it never waits on a client.
 
 import io
 import sys
+from typing import Any
 
-from flask import request
+from flask import Flask, request
+from granian.rsgi import HTTPProtocol, Scope
 
 from .body import read_body
 from .errors import PredictorError
@@ -22,13 +24,13 @@ NOT_PASSED_ON = frozenset({"content-length", "content-encoding", "transfer-encod
 class Gateway:
     """An RSGI app (``__rsgi__``) around a Flask app; limits come from the app's config."""
 
-    def __init__(self, app):
+    def __init__(self, app: Flask) -> None:
         self.app = app
         self.max_bytes = app.config["MAX_CONTENT_LENGTH"]
         self.timeout = app.config["READ_TIMEOUT_SECONDS"]
         app.before_request(raise_body_error)
 
-    async def __rsgi__(self, scope, proto):
+    async def __rsgi__(self, scope: Scope, proto: HTTPProtocol) -> None:
         try:
             body, error = await read_body(proto, scope.headers, self.max_bytes, self.timeout), None
         except PredictorError as exc:
@@ -40,10 +42,12 @@ class Gateway:
             headers.append(("Connection", "close"))
         proto.response_bytes(status, headers, content)
 
-    def _call(self, environ):
+    def _call(self, environ: dict[str, Any]) -> tuple[int, list[tuple[str, str]], bytes]:
         started = []
 
-        def start_response(status, headers, exc_info=None):
+        def start_response(
+            status: str, headers: list[tuple[str, str]], exc_info: object = None
+        ) -> None:
             started[:] = [int(status[:3]), headers]
 
         result = self.app(environ, start_response)
@@ -55,7 +59,7 @@ class Gateway:
         return (*started, content)
 
 
-def raise_body_error():
+def raise_body_error() -> None:
     """Answer a body the gateway could not read with the app's own error response."""
     error = request.environ.get(BODY_ERROR)
     if error is not None:
@@ -63,7 +67,9 @@ def raise_body_error():
         raise kind(message)
 
 
-def _environ(scope, body, error):
+def _environ(
+    scope: Scope, body: bytes, error: tuple[type[PredictorError], str] | None
+) -> dict[str, Any]:
     """The WSGI environ (PEP 3333) of an RSGI request, with the body already read and decoded."""
     server_name, _, server_port = scope.server.rpartition(":")
     environ = {

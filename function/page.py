@@ -8,6 +8,7 @@ import base64
 import hashlib
 import re
 from pathlib import Path
+from typing import Any
 
 from .jsonio import dump_json
 
@@ -15,7 +16,9 @@ TEMPLATE = Path(__file__).with_name("page.html")
 DATA = "{{data}}"
 
 
-def render(card, revision, error=None):
+def render(
+    card: dict[str, Any], revision: str, error: str | None = None
+) -> tuple[str, dict[str, str]]:
     """(body, headers) of the page; ``error`` says why the model is not ready, if it is not."""
     template = TEMPLATE.read_text()
     data = dump_json({"card": card, "revision": revision, "error": error}).decode()
@@ -28,7 +31,7 @@ def render(card, revision, error=None):
     return body, headers
 
 
-def policy(html):
+def policy(html: str) -> str:
     """A policy that allows the page's own inline <style> and <script> and nothing external."""
     style = re.search(r"<style>(.*?)</style>", html, re.S).group(1)
     script = re.search(r"<script>(.*?)</script>", html, re.S).group(1)
@@ -39,5 +42,5 @@ def policy(html):
     )
 
 
-def digest(text):
+def digest(text: str) -> str:
     return "'sha256-" + base64.b64encode(hashlib.sha256(text.encode()).digest()).decode() + "'"

@@ -16,12 +16,17 @@ import ctypes
 import os
 import signal
 import sys
+from types import FrameType
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # granian is imported only once the signals are handled (__main__.py)
+    from granian import Granian
 
 SIGNALS = (signal.SIGTERM, signal.SIGINT)
 PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
 
-def exit_on_signal():
+def exit_on_signal() -> None:
     """Until granian takes over, a signal ends start-up at once: nothing is in flight yet.
 
     ``os._exit``, not ``sys.exit``: a SystemExit raised inside, say, an import lock's weakref
@@ -31,11 +36,11 @@ def exit_on_signal():
         signal.signal(signum, _exit)
 
 
-def _exit(signum, frame):
+def _exit(signum: int, frame: FrameType | None) -> None:
     os._exit(0)
 
 
-def serve(server):
+def serve(server: "Granian") -> None:
     """``server.serve()``, where a worker that ends on the very signal that stops the server is
     no crash: a signal to the process group can reach a worker while it is being forked, before
     it has left the group, and it may then exit before the supervisor asks it to."""
@@ -47,7 +52,7 @@ def serve(server):
         raise
 
 
-def workers_stop_cleanly():
+def workers_stop_cleanly() -> None:
     """A granian start-up hook: it runs in the supervisor before the worker is forked.
 
     The signals stay blocked across the fork, so that one sent to the new worker before it has
@@ -59,15 +64,15 @@ def workers_stop_cleanly():
     )
 
 
-def _block():
+def _block() -> None:
     signal.pthread_sigmask(signal.SIG_BLOCK, SIGNALS)
 
 
-def _unblock():
+def _unblock() -> None:
     signal.pthread_sigmask(signal.SIG_UNBLOCK, SIGNALS)
 
 
-def _in_new_worker(supervisor):
+def _in_new_worker(supervisor: int) -> None:
     # Its own process group: a signal to the group reaches the supervisor alone, which then
     # stops the worker itself. Out of the group, a worker would outlive a supervisor killed with
     # SIGKILL: Linux sends it SIGTERM then (PR_SET_PDEATHSIG). Until granian installs the

@@ -6,11 +6,12 @@ is followed by raw little-endian bytes, its length in ``Inference-Header-Content
 
 import itertools
 import math
+from typing import Any
 
 import numpy as np
 
 from .errors import InvalidInput
-from .features import NUMBERS
+from .features import NUMBERS, FeatureSchema
 from .jsonio import dump_json, json_type, parse_json
 
 LENGTH_HEADER = "Inference-Header-Content-Length"
@@ -18,7 +19,9 @@ DATATYPES = {"FP32": "<f4", "FP64": "<f8", "INT32": "<i4", "INT64": "<i8"}
 OUTPUT = {"name": "predict", "datatype": "FP32"}
 
 
-def decode_request(body, header_length, schema):
+def decode_request(
+    body: bytes, header_length: str | None, schema: FeatureSchema
+) -> tuple[np.ndarray, str | None, bool]:
     """Return (feature matrix, request id or None, whether the reply should be binary)."""
     json_part, binary = _split(body, header_length)
     request = parse_json(json_part)
@@ -38,7 +41,9 @@ def decode_request(body, header_length, schema):
     return matrix, request_id, wants_binary
 
 
-def encode_response(predictions, card, request_id, binary):
+def encode_response(
+    predictions: np.ndarray, card: dict[str, Any], request_id: str | None, binary: bool
+) -> tuple[bytes, dict[str, str]]:
     """Return (body, headers) of the infer response for float32 ``predictions``."""
     output = {**OUTPUT, "shape": [len(predictions), 1]}
     response = {"model_name": card["name"], "model_version": card["version"], "outputs": [output]}
@@ -54,7 +59,7 @@ def encode_response(predictions, card, request_id, binary):
     return header + raw, headers
 
 
-def metadata(card):
+def metadata(card: dict[str, Any]) -> dict[str, Any]:
     return {
         "name": card["name"],
         "versions": [card["version"]],
@@ -64,7 +69,7 @@ def metadata(card):
     }
 
 
-def _split(body, header_length):
+def _split(body: bytes, header_length: str | None) -> tuple[bytes, bytes]:
     if header_length is None:
         return body, b""
     try:
@@ -76,12 +81,12 @@ def _split(body, header_length):
     return body[:length], body[length:]
 
 
-def _parameters(obj):
+def _parameters(obj: dict[str, Any]) -> dict[str, Any]:
     parameters = obj.get("parameters")
     return parameters if isinstance(parameters, dict) else {}
 
 
-def _tensor(tensor, binary):
+def _tensor(tensor: Any, binary: bytes) -> np.ndarray:
     """The input tensor as a numeric array of its declared shape."""
     if not isinstance(tensor, dict):
         raise InvalidInput("input tensor must be an object with name, shape, datatype and data")
@@ -110,7 +115,7 @@ def _tensor(tensor, binary):
     return array.reshape(shape)
 
 
-def _json_data(data, datatype):
+def _json_data(data: Any, datatype: str) -> np.ndarray:
     """JSON tensor data as an array of the declared datatype: numbers only, each in its range."""
     if not isinstance(data, list):
         raise InvalidInput('input tensor needs "data": a list of numbers')

@@ -1,9 +1,17 @@
 """The model card: what a model takes, how good it is on the held-out rows, and its artifacts."""
 
+from __future__ import annotations
+
 import hashlib
 import platform
 from importlib.metadata import version
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from sklearn.pipeline import Pipeline
+
+    from training.train import Split
 
 ETHICS = (
     "Feature B is 1000(Bk - 0.63)^2, where Bk is the proportion of Black residents by town: it "
@@ -26,14 +34,28 @@ FEATURE_TEXT = {
 }
 
 
-def sha256_of(path):
+def sha256_of(path: str | Path) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
-def model_card(name, spec, pipeline, split, metrics, files, example):
+def model_card(
+    name: str,
+    spec: dict[str, Any],
+    pipeline: Pipeline,
+    split: Split,
+    metrics: dict[str, float],
+    files: dict[str, Any],
+    example: dict[str, Any],
+) -> dict[str, Any]:
     """The card of one version; ``files`` holds the paths of its artifacts and of the data,
-    ``example`` a real row with its real price."""
+    ``example`` a real row with its real price.
+
+    The target's ``min`` and ``max`` are over every row of the data set, not the training split:
+    every model trained on it has the same label range, so the server's histogram of predicted
+    prices has the same buckets for blue and green (``function/metrics.py``).
+    """
     x_train = split.x_train
+    labels = split.labels
     return {
         "name": NAME,
         "version": name,
@@ -53,6 +75,8 @@ def model_card(name, spec, pipeline, split, metrics, files, example):
             "name": split.target,
             "unit": "median home value in USD 1000s",
             "usd_per_unit": 1000,
+            "min": float(labels.min()),
+            "max": float(labels.max()),
         },
         "example": example,
         "metrics": {
@@ -75,5 +99,5 @@ def model_card(name, spec, pipeline, split, metrics, files, example):
     }
 
 
-def _file(path):
+def _file(path: str | Path) -> dict[str, str]:
     return {"file": Path(path).name, "sha256": sha256_of(path)}

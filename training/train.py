@@ -8,6 +8,7 @@ Every version is fitted on the same split; its held-out rows, labelled, go to
 import json
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import joblib
 import numpy as np
@@ -36,7 +37,7 @@ REFERENCE_ROWS = "reference-rows.csv"
 ONNX_TOLERANCE = 1e-4
 
 
-def _scaled(columns):
+def _scaled(columns: list[str]) -> ColumnTransformer:
     """Scale the given feature columns with training-split statistics; drop the rest."""
     indices = [FEATURES.index(name) for name in columns]
     return ColumnTransformer([("scale", StandardScaler(), indices)], remainder="drop")
@@ -44,7 +45,7 @@ def _scaled(columns):
 
 # v1 reproduces the original service's model. v2 is tuned and ignores B (see card.ETHICS): it still
 # accepts all six features, so the API contract is the same for both revisions.
-VERSIONS = {
+VERSIONS: dict[str, dict[str, Any]] = {
     "v1": {
         "features_used": FEATURES,
         "regressor": lambda: GradientBoostingRegressor(random_state=SEED),
@@ -58,12 +59,12 @@ VERSIONS = {
 }
 
 
-def load_data(path=DATA_DIR / "housing.csv"):
+def load_data(path: Path = DATA_DIR / "housing.csv") -> tuple[np.ndarray, np.ndarray]:
     """The six API features as a float64 matrix and the target, in file order."""
     return _arrays(pd.read_csv(path))
 
 
-def _arrays(frame):
+def _arrays(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     return frame[FEATURES].to_numpy(dtype=np.float64), frame[TARGET].to_numpy(dtype=np.float64)
 
 
@@ -73,39 +74,44 @@ class Split:
 
     train: pd.DataFrame
     test: pd.DataFrame
-    features: tuple = tuple(FEATURES)
+    features: tuple[str, ...] = tuple(FEATURES)
     target: str = TARGET
 
     @property
-    def x_train(self):
+    def x_train(self) -> np.ndarray:
         return _arrays(self.train)[0]
 
     @property
-    def description(self):
+    def labels(self) -> np.ndarray:
+        """The target of every row, training and held-out."""
+        return np.concatenate([_arrays(self.train)[1], _arrays(self.test)[1]])
+
+    @property
+    def description(self) -> str:
         rows = len(self.train) + len(self.test)
         return f"held-out {TEST_SIZE:.0%} of {rows} rows, random_state={SEED}"
 
 
-def split_data(path=DATA_DIR / "housing.csv"):
+def split_data(path: Path = DATA_DIR / "housing.csv") -> Split:
     train, test = train_test_split(pd.read_csv(path), test_size=TEST_SIZE, random_state=SEED)
     return Split(train, test)
 
 
-def write_reference_rows(split, path):
+def write_reference_rows(split: Split, path: Path) -> None:
     """The held-out rows with their labels, as in housing.csv (the same bytes every run)."""
     split.test[[*FEATURES, TARGET]].to_csv(path, index=False, lineterminator="\n")
 
 
-def build_pipeline(spec):
+def build_pipeline(spec: dict[str, Any]) -> Pipeline:
     return Pipeline([("scale", _scaled(spec["features_used"])), ("regress", spec["regressor"]())])
 
 
-def identity(version):
+def identity(version: str) -> dict[str, str]:
     """What an artifact records of itself, for the server to hold its card to."""
     return {"name": NAME, "version": version, "features": json.dumps(FEATURES)}
 
 
-def export_onnx(pipeline, sample, identity):
+def export_onnx(pipeline: Pipeline, sample: np.ndarray, identity: dict[str, str]) -> bytes:
     """Convert the fitted pipeline to ONNX with a float64 input of shape [N, 6].
 
     scikit-learn scales in float64 and its trees compare float32 values; a plain float32 export
@@ -124,20 +130,22 @@ def export_onnx(pipeline, sample, identity):
     return model.SerializeToString()
 
 
-def onnx_predictions(onnx_bytes, features):
+def onnx_predictions(onnx_bytes: bytes, features: np.ndarray) -> np.ndarray:
     import onnxruntime
 
     session = onnxruntime.InferenceSession(onnx_bytes, providers=["CPUExecutionProvider"])
     return session.run(None, {session.get_inputs()[0].name: features})[0].ravel()
 
 
-def example(features, target):
+def example(features: np.ndarray, target: np.ndarray) -> dict[str, Any]:
     """A real row of the data set, its features as a request takes them, and its real price."""
     row = dict(zip(FEATURES, map(float, features[EXAMPLE_ROW]), strict=True))
     return {"row": EXAMPLE_ROW, "features": row, TARGET: float(target[EXAMPLE_ROW])}
 
 
-def train_version(name, spec, split, the_example, out_dir):
+def train_version(
+    name: str, spec: dict[str, Any], split: Split, the_example: dict[str, Any], out_dir: Path
+) -> dict[str, Any]:
     """Fit one version, check its ONNX export on all rows, write its files; return its card."""
     (x_train, y_train), (x_test, y_test) = _arrays(split.train), _arrays(split.test)
     pipeline = build_pipeline(spec).fit(x_train, y_train)
@@ -170,7 +178,7 @@ def train_version(name, spec, split, the_example, out_dir):
     return card
 
 
-def main(out_dir=DATA_DIR):
+def main(out_dir: str | Path = DATA_DIR) -> None:
     out_dir = Path(out_dir)
     split, the_example = split_data(), example(*load_data())
     write_reference_rows(split, out_dir / REFERENCE_ROWS)

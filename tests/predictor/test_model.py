@@ -41,6 +41,19 @@ def test_malformed_card(model_copy, card):
         read_verified(model_copy)
 
 
+@pytest.mark.parametrize("target", [{}, {"min": 50, "max": 5}, {"min": "5", "max": 50}])
+def test_a_card_without_a_label_range_is_malformed(model_copy, target):
+    """The range sets the buckets of the predicted prices' histogram."""
+    card_path = model_copy.with_suffix(".json")
+    card = json.loads(card_path.read_text())
+    card["target"] = {
+        key: value for key, value in card["target"].items() if key not in ("min", "max")
+    }
+    card_path.write_text(json.dumps(card | {"target": card["target"] | target}))
+    with pytest.raises(ArtifactError, match="is malformed.*target|is malformed.*'min'"):
+        read_verified(model_copy)
+
+
 def test_model_loads_and_predicts_one_float_per_row():
     model = Model(DEFAULT_MODEL_PATH).load()
     assert model.ready and model.error is None and model.version == "v1"

@@ -98,6 +98,9 @@ def test_card_describes_the_model():
     assert v1["target"]["name"] == "MEDV" and "1000" in v1["target"]["unit"]
     assert v1["target"]["usd_per_unit"] == 1000
     features, target = train.load_data()
+    # The label range of the whole data set, so every version's prediction buckets are the same
+    assert (v1["target"]["min"], v1["target"]["max"]) == (target.min(), target.max()) == (5, 50)
+    assert card(MODEL_DATA, "v2")["target"] == v1["target"]
     assert list(v1["example"]["features"].values()) == list(features[0])  # a real row
     assert v1["example"]["MEDV"] == target[0]
     assert "Black residents" in v1["ethics"]
