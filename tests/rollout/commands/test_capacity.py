@@ -94,3 +94,4 @@ def test_a_node_that_never_comes_ends_at_the_timeout_saying_what_it_waited_for(f
     err = capsys.readouterr().err
     assert f"revision {NEW} is not ready after 60 s: pod unschedulable for 60 s" in err
     assert "traffic is as it was" in err
+    assert f"kubectl describe pods -n house-price -l serving.knative.dev/revision={NEW}" in err

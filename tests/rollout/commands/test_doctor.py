@@ -4,6 +4,7 @@ does it, and each missing piece fails its own check, with the fix."""
 
 import pytest
 
+from tests.rollout.fake_knative_conditions import container_exits
 from tests.rollout.gates.fake_prometheus import BUILD_INFO, FakePrometheus, vector
 from tests.rollout.shared import V1
 from tests.support.loopback_server import JsonHandler
@@ -160,6 +161,15 @@ def test_a_missing_service_fails_its_check(cluster, capsys):
     assert any(
         line.startswith("service house-price does not exist in namespace house-price")
         for line in lines
+    )
+
+
+def test_a_service_that_is_not_ready_fails_its_check(cluster, capsys):
+    fake, rollout = cluster
+    fake.failing_revisions[V1] = container_exits("model-v1.onnx: no such file")
+    lines = failing(rollout, capsys)
+    assert lines[0].startswith(
+        'service house-price is NOT Ready (Revision "house-price-v1" failed to become ready.)'
     )
 
 

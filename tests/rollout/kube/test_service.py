@@ -142,6 +142,21 @@ def test_an_earlier_revisions_name_with_another_template_is_taken(knative, servi
     assert knative.revisions[V1]["spec"]["containers"][0]["image"].endswith(":1.0")
 
 
+def test_a_taken_name_ends_the_wait_at_once_though_every_revision_is_ready(
+    knative, service, unchecked
+):
+    def back_to_v1_with_a_new_image(fresh):
+        template = fresh["spec"]["template"]
+        template["spec"]["containers"][0]["image"] = "registry.example.com/house-price:2.0"
+        return {"template": template | {"metadata": {"name": V1}}}
+
+    service.update(back_to_v1_with_a_new_image, unchecked)
+    clock = FakeClock()
+    with pytest.raises(RolloutError, match="service house-price failed: The revision name"):
+        service.wait(service.get, "service house-price", 60, clock)
+    assert clock.sleeps == []
+
+
 def test_a_dry_run_is_judged_and_answered_but_changes_nothing(knative, service):
     before = copy.deepcopy(knative.services["house-price"])
     spec = {"template": {"metadata": {"name": "house-price-v3"}}, "traffic": SPLIT}
