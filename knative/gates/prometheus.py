@@ -34,6 +34,10 @@ class Prometheus:
 
     def query(self, promql: str, label: str = "revision") -> dict[str, float]:
         """An instant query: each series' ``label`` and value (NaN values, 0/0, left out)."""
+        return {key[0]: value for key, value in self.query_by(promql, (label,)).items()}
+
+    def query_by(self, promql: str, labels: tuple[str, ...]) -> dict[tuple[str, ...], float]:
+        """An instant query: each series' ``labels`` values and its value (NaN left out)."""
         data = self._get("/api/v1/query", {"query": promql})
         if not isinstance(data, dict) or data.get("resultType") != "vector":
             raise PrometheusError(f"Prometheus at {self.url} answered no vector to {promql}")
@@ -42,8 +46,8 @@ class Prometheus:
             for series in data["result"]:
                 value = float(series["value"][1])
                 if not math.isnan(value):
-                    values[series["metric"].get(label, "")] = value
-        except (KeyError, IndexError, TypeError, ValueError) as exc:
+                    values[tuple(series["metric"].get(label, "") for label in labels)] = value
+        except (KeyError, IndexError, TypeError, ValueError, AttributeError) as exc:
             raise PrometheusError(
                 f"Prometheus at {self.url} answered a malformed vector to {promql}: {exc!r}"
             ) from None

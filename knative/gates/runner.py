@@ -3,7 +3,8 @@
 - probes, before every step: the candidate answers, as itself, fast enough (``probes.py``);
 - quality, once before any traffic moves, after the first probes (which warm the candidate up):
   the reference rows on candidate and incumbent (``quality.py``);
-- live, after every step with ``--prometheus-url``: the step's real traffic (``live.py``).
+- live, after every step with ``--prometheus-url``: the step's real traffic (``live.py``), its
+  predicted prices against the incumbent's (``prediction_shift.py``).
 
 Their settings are ``settings.py``. A gate prints a line per check and returns a ``GateRun``;
 what to do about a failure is the command's business.
@@ -58,7 +59,8 @@ class Gates:
             lines.append(
                 f"gate live, after each step: Prometheus at {self.prometheus.url}, at least "
                 f"{settings.min_requests} requests, error ratio <= {settings.max_error_ratio:g}, "
-                f"p99 <= {settings.max_p99_ms:g} ms, no worse than {self.incumbent}; "
+                f"p99 <= {settings.max_p99_ms:g} ms, no worse than {self.incumbent}, predictions "
+                f"within KS distance {settings.max_prediction_shift:g} of its (+ sampling); "
                 f"not enough data: {settings.on_no_data}"
             )
         else:
