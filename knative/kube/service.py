@@ -163,9 +163,10 @@ class KnativeService:
         """For a Service not Ready: the state of a revision it routes or made last that is not
         Ready either (a failed one first), which Knative's message on the Service hides. When
         it blames its revisions and they are all Ready now, it is only behind them."""
-        if resource.get("kind") != "Service":
-            return None
         status = resource.get("status") or {}
+        observed = status.get("observedGeneration") == resource["metadata"].get("generation")
+        if resource.get("kind") != "Service" or not observed:
+            return None  # its status is of an earlier spec: it names earlier revisions
         names = {target.get("revisionName") for target in status.get("traffic") or []}
         names.add(status.get("latestCreatedRevisionName"))
         held = [

@@ -10,9 +10,10 @@ from knative.errors import RolloutError
 from knative.kube.calls import connect
 from knative.kube.service import CONFLICT_RETRIES, KnativeService
 from knative.kube.waiting import is_ready
+from tests.rollout.fake_knative_conditions import container_exits
 from tests.support.fake_clock import FakeClock
 
-V1, V2 = "house-price-v1", "house-price-v2"
+V1, V2, V3 = "house-price-v1", "house-price-v2", "house-price-v3"
 SPLIT = [{"revisionName": V1, "percent": 100, "tag": "blue"}]
 
 
@@ -155,6 +156,18 @@ def test_a_taken_name_ends_the_wait_at_once_though_every_revision_is_ready(
     with pytest.raises(RolloutError, match="service house-price failed: The revision name"):
         service.wait(service.get, "service house-price", 60, clock)
     assert clock.sleeps == []
+
+
+def test_a_status_of_an_earlier_spec_is_waited_past_not_judged(knative, service, unchecked):
+    knative.failing_revisions[V2] = container_exits("model not found")  # the latest created
+    knative.reconcile_after = 3  # the controller is behind for 3 requests
+
+    def new_revision(fresh):
+        return {"template": fresh["spec"]["template"] | {"metadata": {"name": V3}}}
+
+    service.update(new_revision, unchecked)
+    ready = service.wait(service.get, "service house-price", 60, FakeClock())
+    assert ready["status"]["latestCreatedRevisionName"] == V3
 
 
 def test_a_dry_run_is_judged_and_answered_but_changes_nothing(knative, service):
