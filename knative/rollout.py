@@ -13,6 +13,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
+from pathlib import Path
 from types import FrameType
 from typing import Any
 
@@ -22,9 +23,10 @@ from knative.commands.rollback import rollback
 from knative.commands.shift import promote, shift
 from knative.commands.status import render, report
 from knative.commands.steps import Context, read_now
+from knative.commands.warm import CAPACITY, WarmStart
 from knative.errors import GateFailed, Interrupted, RolloutError, Terminated
 from knative.gates.prometheus import Prometheus
-from knative.gates.settings import checked, gate_options, gate_settings, http_url
+from knative.gates.settings import URL, checked, gate_options, gate_settings
 from knative.kube.calls import Calls, connect
 from knative.kube.service import KnativeService
 from knative.lease.guard import guarded
@@ -33,6 +35,7 @@ from knative.lease.terms import holder_identity
 from knative.traffic.plan import parse_duration, parse_steps
 
 DEFAULTS_SHOWN = argparse.ArgumentDefaultsHelpFormatter
+STEPS = "10,25,50,100"  # shift's steps; deploy warms green for the first
 
 
 def parser() -> argparse.ArgumentParser:
@@ -77,10 +80,33 @@ def parser() -> argparse.ArgumentParser:
         metavar="R",
         help="e.g. the short git sha; names the revision <service>-vV-R",
     )
+    warm = new.add_argument_group("warm start: green's initial-scale sized for blue's traffic")
+    warm.add_argument(
+        "--prometheus-url", type=URL, help="read blue's traffic here; if unset, no sizing"
+    )
+    warm.add_argument(
+        "--pod-rps",
+        type=checked(float, 0.001),
+        metavar="N",
+        help="one pod's req/s at the autoscaling target; if unset, read off --capacity",
+    )
+    warm.add_argument(
+        "--capacity",
+        type=Path,
+        default=CAPACITY,
+        help="the measured per-pod curve, read at the template's autoscaling target",
+    )
+    warm.add_argument(
+        "--first-step",
+        type=checked(int, 1, 100),
+        default=parse_steps(STEPS)[0],
+        metavar="PERCENT",
+        help="the percent the first shift step will send green",
+    )
     step = command("shift", "gated traffic steps", waits, gated)
     step.add_argument("--to", required=True, metavar="REVISION", help="the candidate revision")
     step.add_argument(
-        "--steps", type=checked(parse_steps), default="10,25,50,100", help="candidate percents"
+        "--steps", type=checked(parse_steps), default=STEPS, help="candidate percents"
     )
     command("promote", "green to 100 %%, gated", waits, gated)
     command("rollback", "all traffic to blue", waits)
@@ -88,7 +114,7 @@ def parser() -> argparse.ArgumentParser:
         "doctor", help="check the cluster for what a release needs", formatter_class=DEFAULTS_SHOWN
     )
     checkup.add_argument(
-        "--prometheus-url", type=checked(http_url), help="also check that it scrapes the predictor"
+        "--prometheus-url", type=URL, help="also check that it scrapes the predictor"
     )
     return top
 
@@ -105,13 +131,22 @@ def _dispatch(ctx: Context, args: argparse.Namespace) -> int:
         print(render(report(ctx.service), args.output))
         return 0
     if args.command == "deploy":
-        return deploy(ctx, args.image, args.model_version, args.release)
+        return deploy(ctx, args.image, args.model_version, args.release, _warm_start(args))
     if args.command == "rollback":
         return rollback(ctx)
     settings = gate_settings(args)
     if args.command == "promote":
         return promote(ctx, settings)
     return shift(ctx, args.to, args.steps, settings)
+
+
+def _warm_start(args: argparse.Namespace) -> WarmStart | None:
+    """deploy's sizing of green, when it is given a Prometheus to read blue's traffic from."""
+    if not args.prometheus_url:
+        if args.pod_rps is not None:
+            raise RolloutError("--pod-rps sizes green from blue's traffic: give --prometheus-url")
+        return None
+    return WarmStart(args.prometheus_url, args.pod_rps, args.capacity, args.first_step)
 
 
 @contextmanager

@@ -20,7 +20,8 @@ class FakeRevisions:
         self.stories: dict[str, tuple[int | None, list[tuple[int, Case]]]] = {}
         self.ticks = 0
 
-    def _create_revision(self, service: str, name: str, spec: dict, ready_in: int) -> None:
+    def _create_revision(self, service: str, name: str, template: dict, ready_in: int) -> None:
+        """A revision of ``template``: its spec and annotations, as Knative copies them."""
         self.revisions[name] = {
             "apiVersion": "serving.knative.dev/v1",
             "kind": "Revision",
@@ -33,8 +34,9 @@ class FakeRevisions:
                     "serving.knative.dev/service": service,
                     "serving.knative.dev/configuration": service,
                 },
+                "annotations": copy.deepcopy(template.get("metadata", {}).get("annotations", {})),
             },
-            "spec": copy.deepcopy(spec),
+            "spec": copy.deepcopy(template["spec"]),
             "made_at": self.ticks,
             "ready_at": self.ticks + ready_in,
         }

@@ -41,12 +41,18 @@ class FakeServing(FakeRevisions):
         return self.tag_urls.get(tag, default)
 
     def add_service(
-        self, name="house-price", revisions=("house-price-v1",), traffic=None, model_version="1"
+        self,
+        name="house-price",
+        revisions=("house-price-v1",),
+        traffic=None,
+        model_version="1",
+        annotations=None,
     ):
-        """A Service whose template (``IMAGE``, the model) produced ``revisions``, all Ready."""
+        """A Service whose template (``IMAGE``, the model, ``annotations``) produced
+        ``revisions``, all Ready."""
         model = f"/app/model_data/model-v{model_version}.onnx"
         template = {
-            "metadata": {"name": revisions[-1]},
+            "metadata": {"name": revisions[-1], "annotations": dict(annotations or {})},
             "spec": {
                 "containerConcurrency": 10,
                 "containers": [
@@ -60,7 +66,7 @@ class FakeServing(FakeRevisions):
             },
         }
         for revision in revisions:
-            self._create_revision(name, revision, template["spec"], ready_in=0)
+            self._create_revision(name, revision, template, ready_in=0)
         traffic = traffic or [{"revisionName": revisions[0], "percent": 100}]
         self.services[name] = {
             "apiVersion": "serving.knative.dev/v1",
@@ -101,7 +107,7 @@ class FakeServing(FakeRevisions):
         template = updated["spec"]["template"]
         revision = template["metadata"]["name"]
         if revision not in self.revisions:
-            self._create_revision(name, revision, template["spec"], self.revision_ready_after)
+            self._create_revision(name, revision, template, self.revision_ready_after)
         taken = self.revisions[revision]["spec"] != template["spec"]
         self._name_taken[name] = revision if taken else None
         if changed:
