@@ -76,7 +76,10 @@ def _wait_and_report(ctx: Context, name: str, where_traffic_is: str) -> int:
         print(f"revision {name} is ready")
         live = wait_until_routed(ctx)
     except RolloutError as exc:
-        raise RolloutError(f"{exc}; {where_traffic_is}") from None
+        pods = f"-n {ctx.service.namespace} -l serving.knative.dev/revision={name}"
+        raise RolloutError(
+            f"{exc}; {where_traffic_is}; its pods say more: kubectl describe pods {pods}"
+        ) from None
     percent, url = traffic_of(live).percent(name), tag_url(live, name)
     print(f"{name} serves {percent} % and answers at its tag URL: {url or '(none)'}")
     return 0

@@ -9,6 +9,7 @@ from typing import Any
 
 import requests
 
+from knative.deadline import DeadlineExceeded, no_answer, session, within
 from knative.errors import RolloutError
 
 TIMEOUT = 10.0
@@ -19,8 +20,10 @@ class PrometheusError(RolloutError):
 
 
 class Prometheus:
-    def __init__(self, url: str) -> None:
-        self.url = url.rstrip("/")
+    """Prometheus at ``url``; each answer must come whole within ``timeout`` seconds."""
+
+    def __init__(self, url: str, timeout: float = TIMEOUT) -> None:
+        self.url, self.timeout = url.rstrip("/"), timeout
 
     def version(self) -> str:
         """The server's version: proof that a Prometheus answers at ``url``."""
@@ -53,9 +56,10 @@ class Prometheus:
     def _get(self, path: str, params: dict) -> Any:
         where = f"Prometheus at {self.url}"
         try:
-            response = requests.get(self.url + path, params=params, timeout=TIMEOUT)
-        except requests.RequestException as exc:
-            raise PrometheusError(f"{where} did not answer ({type(exc).__name__})") from None
+            with session() as http:
+                response = within(http, "GET", self.url + path, self.timeout, params=params)
+        except (requests.RequestException, DeadlineExceeded) as exc:
+            raise PrometheusError(f"{where} did not answer ({no_answer(exc)})") from None
         try:
             body = response.json()
             status = body["status"]

@@ -16,7 +16,7 @@ from knative.errors import RolloutError
 from knative.gates.checks import GateRun
 from knative.gates.live import live_gate, preflight
 from knative.gates.probes import probes_gate
-from knative.gates.prometheus import Prometheus
+from knative.gates.prometheus import TIMEOUT, Prometheus
 from knative.gates.quality import quality_gate
 from knative.gates.settings import GateSettings
 from knative.text import percent
@@ -27,7 +27,12 @@ class Gates:
     """The gates of one run for ``candidate`` against ``incumbent``; waits run on ``clock``."""
 
     def __init__(
-        self, clock: Any, settings: GateSettings, service: dict, names: tuple[str, str]
+        self,
+        clock: Any,
+        settings: GateSettings,
+        service: dict,
+        names: tuple[str, str],
+        timeout: float = TIMEOUT,
     ) -> None:
         self.clock, self.settings, (self.candidate, self.incumbent) = clock, settings, names
         self.urls = {
@@ -36,7 +41,7 @@ class Gates:
             or _url(service, self.incumbent, "--incumbent-url"),
         }
         url = settings.prometheus_url
-        self.prometheus = Prometheus(url) if url else None
+        self.prometheus = Prometheus(url, timeout) if url else None
 
     def describe(self) -> list[str]:
         settings = self.settings

@@ -8,10 +8,12 @@ from kubernetes.client.exceptions import ApiException
 
 from knative.errors import RolloutError
 from knative.kube.calls import connect
-from knative.kube.service import CONFLICT_RETRIES, KnativeService, is_ready
+from knative.kube.service import CONFLICT_RETRIES, KnativeService
+from knative.kube.waiting import is_ready
+from tests.rollout.fake_knative_conditions import container_exits
 from tests.support.fake_clock import FakeClock
 
-V1, V2 = "house-price-v1", "house-price-v2"
+V1, V2, V3 = "house-price-v1", "house-price-v2", "house-price-v3"
 SPLIT = [{"revisionName": V1, "percent": 100, "tag": "blue"}]
 
 
@@ -141,6 +143,33 @@ def test_an_earlier_revisions_name_with_another_template_is_taken(knative, servi
     assert knative.revisions[V1]["spec"]["containers"][0]["image"].endswith(":1.0")
 
 
+def test_a_taken_name_ends_the_wait_at_once_though_every_revision_is_ready(
+    knative, service, unchecked
+):
+    def back_to_v1_with_a_new_image(fresh):
+        template = fresh["spec"]["template"]
+        template["spec"]["containers"][0]["image"] = "registry.example.com/house-price:2.0"
+        return {"template": template | {"metadata": {"name": V1}}}
+
+    service.update(back_to_v1_with_a_new_image, unchecked)
+    clock = FakeClock()
+    with pytest.raises(RolloutError, match="service house-price failed: The revision name"):
+        service.wait(service.get, "service house-price", 60, clock)
+    assert clock.sleeps == []
+
+
+def test_a_status_of_an_earlier_spec_is_waited_past_not_judged(knative, service, unchecked):
+    knative.failing_revisions[V2] = container_exits("model not found")  # the latest created
+    knative.reconcile_after = 3  # the controller is behind for 3 requests
+
+    def new_revision(fresh):
+        return {"template": fresh["spec"]["template"] | {"metadata": {"name": V3}}}
+
+    service.update(new_revision, unchecked)
+    ready = service.wait(service.get, "service house-price", 60, FakeClock())
+    assert ready["status"]["latestCreatedRevisionName"] == V3
+
+
 def test_a_dry_run_is_judged_and_answered_but_changes_nothing(knative, service):
     before = copy.deepcopy(knative.services["house-price"])
     spec = {"template": {"metadata": {"name": "house-price-v3"}}, "traffic": SPLIT}
@@ -243,14 +272,6 @@ def test_wait_gives_up_after_the_timeout(knative, service, unchecked):
     with pytest.raises(RolloutError, match="service house-price is not ready after 10 s"):
         service.wait(service.get, "service house-price", 10, clock)
     assert clock.now >= 10
-
-
-def test_wait_stops_at_once_when_the_resource_failed(knative, service):
-    knative.failing_revisions[V2] = "image pull failed"
-    clock = FakeClock()
-    with pytest.raises(RolloutError, match="revision failed: image pull failed"):
-        service.wait(lambda: service.revision(V2), "revision", 60, clock)
-    assert clock.sleeps == []
 
 
 @pytest.mark.parametrize(
