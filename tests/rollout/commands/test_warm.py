@@ -43,8 +43,7 @@ CURVE = [  # a per-pod curve in the shape loadtest/capacity-measured.json has
 
 @pytest.fixture
 def knative(tmp_path):
-    """house-price-v1 serving everything, made from a template with ANNOTATIONS
-    annotations (initial-scale 1)."""
+    """house-price-v1 serving everything, from a template with ANNOTATIONS (initial-scale 1)."""
     with FakeKnative.started(annotations=ANNOTATIONS) as fake:
         yield fake, cli(fake, tmp_path)
 
