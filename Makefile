@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 RUNTIME := $(VENV)/.runtime-installed
 STAMP := $(VENV)/.installed
 
-.PHONY: install run train test lint bench loadtest constraints clean image
+.PHONY: install run train test lint bench capacity loadtest recommend constraints clean image
 
 install: $(STAMP)
 
@@ -34,9 +34,12 @@ image:  ## build the image with podman (image/README.md); the stand-in base is m
 test: install  ## the whole test suite (what CI runs)
 	$(BIN)/pytest
 
-SHELL_SCRIPTS = .ci/run $(shell git ls-files -- '*.sh')
+# Every shell script git tracks: .ci/run (it has no suffix) and each *.sh. Without git, or outside
+# a checkout, the list is empty and lint stops, rather than shellcheck less and pass.
+SHELL_SCRIPTS = $(shell git ls-files -- .ci/run '*.sh')
 
 lint: install  ## ruff, hadolint, yamllint and shellcheck
+	$(if $(filter .ci/run,$(SHELL_SCRIPTS)),,$(error make lint: git lists no shell scripts (is git installed, is this a git checkout, is it marked safe?); lint checks the scripts git tracks))
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/hadolint Dockerfile
@@ -55,6 +58,12 @@ clean:
 bench: install  ## start, memory, req/s and p99 of the real server, each as a ratio to the floor of its stack (needs wrk)
 	$(BIN)/python -m loadtest.bench
 
+# Per-pod capacity: the image under knative/base/service.yaml's resources, concurrency swept by
+# wrk until p99 passes loadtest/locust.conf's SLO (loadtest/README.md); CAPACITY_ARGS adds options,
+# e.g. CAPACITY_ARGS="--url https://..." sweeps a running server instead.
+capacity: install image  ## per-pod capacity curve under the pod's resources (needs podman, wrk)
+	$(BIN)/python -m loadtest.capacity $(CAPACITY_ARGS)
+
 # Load test: headless Locust against a running server (`make run` in another terminal, or a
 # Knative URL in TARGET_URL), bounded by DURATION; CSV, HTML and PNG reports land in reports/.
 # HOST is the server's bind address; a URL in HOST still works here for now, with a warning.
@@ -67,3 +76,7 @@ loadtest: install  ## load $(TARGET_URL) with the $(SHAPE) shape; exits 1 if the
 	mkdir -p reports
 	$(BIN)/locust --config loadtest/locust.conf --host $(TARGET_URL) --shape $(SHAPE) \
 		--users $(USERS) --run-time $(DURATION) --csv reports/loadtest --html reports/loadtest.html
+
+recommend: install  ## Knative settings and their cost from loadtest/capacity-measured.json (PEAK_RPS, SLO_P99_MS); writes reports/recommend/
+	$(BIN)/python -m loadtest.recommend $(if $(PEAK_RPS),--peak-rps $(PEAK_RPS)) \
+		$(if $(SLO_P99_MS),--slo-p99-ms $(SLO_P99_MS))

@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
-# Install Knative Serving with Kourier on the cluster of the current kubectl context, set its
-# DNS, apply the config-*.yaml patches beside this script, Karpenter's node pool and CI's access
-# (namespace, Role). Safe to run again: every step is a `kubectl apply` (or annotate) of the same
-# files, and each waits until it is ready.
-#   cluster/install-knative.sh                               # URLs under <LB IP>.sslip.io
-#   KNATIVE_DOMAIN=ml.example.com cluster/install-knative.sh # URLs under your domain
+# Install Knative Serving with Kourier on the cluster of the current kubectl context, keep them on
+# the system nodes, set its DNS, apply the config-*.yaml patches beside this script, Karpenter's
+# node pool and CI's access (namespace, Role). Safe to run again: every step is a `kubectl apply`
+# (or patch, annotate) of the same files, and each waits until it is ready.
+#   KNATIVE_DOMAIN=ml.example.com cluster/install-knative.sh  # URLs under your domain (HTTPS: install-tls.sh)
+#   cluster/install-knative.sh                                # try it without a domain: <LB IP>.sslip.io, HTTP only
+# AWS_ACCOUNT_ID and AWS_DEFAULT_REGION name the ECR registry whose tags Knative need not resolve
+# (config-deployment.yaml).
 set -euo pipefail
 # shellcheck source=lib.sh source-path=SCRIPTDIR
 source "$(dirname "$0")/lib.sh"
+require_env AWS_ACCOUNT_ID AWS_DEFAULT_REGION
 preflight kubectl eksctl kn
 
 echo "== Knative Serving ${KNATIVE_VERSION}: resource definitions"
@@ -26,23 +29,36 @@ kubectl wait deployment --all -n kourier-system --for=condition=Available "$WAIT
 kubectl annotate service kourier -n kourier-system --overwrite \
   "service.beta.kubernetes.io/aws-load-balancer-connection-idle-timeout=$LB_IDLE_TIMEOUT_SECONDS"
 
-echo "== Cluster settings: config-network, config-autoscaler, config-features"
+echo "== Knative and Kourier on the system nodes, where Karpenter never drains them"
+pin_to_system_nodes knative-serving kourier-system
+
+echo "== Cluster settings: the config-*.yaml patches"
 # Server-side apply owns only the keys in these files; Knative's own defaults stay untouched.
-# Knative's config webhook judges all three first (--dry-run=server), so none is half applied.
-settings=(-f "$CLUSTER_DIR/config-network.yaml" -f "$CLUSTER_DIR/config-autoscaler.yaml"
-  -f "$CLUSTER_DIR/config-features.yaml")
+# Knative's config webhook judges them all first (--dry-run=server), so none is half applied.
+# envsubst fills in our ECR registry (config-deployment.yaml) and nothing else.
+settings() {
+  local patch
+  for patch in "$CLUSTER_DIR"/config-*.yaml; do
+    echo "---"
+    # shellcheck disable=SC2016 # envsubst's list of the variables it may fill in
+    envsubst '${AWS_ACCOUNT_ID} ${AWS_DEFAULT_REGION}' <"$patch"
+  done
+}
 apply_settings=(kubectl apply --server-side --force-conflicts --field-manager=house-price-install)
-"${apply_settings[@]}" --dry-run=server "${settings[@]}" >/dev/null
-"${apply_settings[@]}" "${settings[@]}"
+settings | "${apply_settings[@]}" --dry-run=server -f - >/dev/null
+settings | "${apply_settings[@]}" -f -
 
 echo "== DNS"
 if [[ -n "${KNATIVE_DOMAIN:-}" ]]; then
-  # Your domain replaces any earlier one; point *.house-price.$KNATIVE_DOMAIN at the load balancer.
+  # Your domain replaces any earlier one; cluster/install-tls.sh points *.house-price.$KNATIVE_DOMAIN
+  # at the load balancer and serves it over HTTPS.
   kubectl patch configmap config-domain -n knative-serving --type json \
     -p "[{\"op\": \"replace\", \"path\": \"/data\", \"value\": {\"$KNATIVE_DOMAIN\": \"\"}}]"
 else
-  # The job resolves the load balancer to an IP and sets <IP>.sslip.io; it is rerun every time
-  # so that a second run picks up a changed address.
+  # Try it without a domain: the job resolves the load balancer's host name to one IP and sets
+  # <IP>.sslip.io, but only while config-domain holds no domain: once one is set it leaves it
+  # alone (cmd/default-domain/main.go), so running it again does not follow a changed address.
+  # cluster/README.md ("Try it without a domain") says how to move to a new one.
   kubectl delete job default-domain -n knative-serving --ignore-not-found
   kubectl apply -f "$SERVING_RELEASE/serving-default-domain.yaml"
   kubectl wait job/default-domain -n knative-serving --for=condition=Complete "$WAIT"

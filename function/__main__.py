@@ -17,6 +17,7 @@ empty, else from the log's tail; the line is written to both, so that nothing lo
 import contextlib
 import math
 import os
+import resource
 import socket
 import sys
 from pathlib import Path
@@ -24,6 +25,12 @@ from pathlib import Path
 from . import shutdown
 
 TERMINATION_MESSAGE_PATH = "/dev/termination-log"  # Kubernetes's terminationMessagePath default
+# The kernel's queue of connections made but not yet accepted (capped by net.core.somaxconn, 4096
+# by default since Linux 5.4). granian accepts on its own I/O thread, never behind Python, so
+# this queue only absorbs a burst of connects between two accepts, or holds the connections
+# beyond MAX_CONNECTIONS until one closes: granian's default is enough for both.
+BACKLOG = 1024
+OTHER_FILES = 64  # files the worker opens besides connections (the model, pipes, epoll, ...)
 
 
 def main() -> None:
@@ -43,6 +50,7 @@ def main() -> None:
         # (The modules it imports are the worker's anyway: granian forks it from this process.)
         open_verified(settings.model_path)
         check_can_listen(settings.host, settings.port)
+        allow_open_files(settings.max_connections + OTHER_FILES)
     except (ValueError, ArtifactError) as exc:
         stop(f"house-price: cannot start: {exc}")
     server = Granian(
@@ -62,6 +70,16 @@ def main() -> None:
         # What is in flight at SIGTERM gets READ_TIMEOUT_SECONDS to arrive and 5 s to be
         # answered; then the worker is killed, so that shutdown always ends.
         workers_kill_timeout=math.ceil(settings.read_timeout) + 5,
+        backlog=BACKLOG,
+        # granian's backpressure caps the connections a worker holds, idle ones included, not
+        # the requests in flight (granian's README, "Backpressure"; src/workers.rs takes one
+        # semaphore permit per accepted connection and drops it when the connection ends). Its
+        # default, backlog / workers, is 1,024: with that many idle keep-alive connections
+        # held (a client's pool, a load test's users), a new one waited in the backlog until
+        # an idle one timed out (READ_TIMEOUT_SECONDS). Python runs one request at a time
+        # either way, so this limits only memory: ~17 kB per idle connection (measured), about
+        # 70 MB for the default 4,096, within the pod's 512 Mi beside the ~100 MB server.
+        backpressure=settings.max_connections,
     )
     server.on_startup(shutdown.workers_stop_cleanly)
     shutdown.serve(server)
@@ -75,6 +93,21 @@ def stop(reason: str) -> None:
         with contextlib.suppress(OSError):  # not writable: the log's tail still has the line
             path.write_text(line + "\n")
     sys.exit(line)
+
+
+def allow_open_files(needed: int) -> None:
+    """Raise the soft open-file limit to ``needed`` if it is lower (a container's soft limit is
+    often 1,024, under a far higher hard one): past the soft limit, accept fails with EMFILE and
+    granian retries at once, spinning a core (1.2 s of CPU in 2 s, measured) while new
+    connections wait."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft != resource.RLIM_INFINITY and soft < needed:
+        if hard != resource.RLIM_INFINITY and hard < needed:
+            raise ValueError(
+                f"MAX_CONNECTIONS needs {needed} open files, but at most {hard} are allowed here "
+                "(the hard RLIMIT_NOFILE): lower MAX_CONNECTIONS or raise the limit"
+            )
+        resource.setrlimit(resource.RLIMIT_NOFILE, (needed, hard))
 
 
 def check_can_listen(host: str, port: int) -> None:

@@ -22,6 +22,7 @@ class Settings:
     max_batch_rows: int = 10_000
     max_body_bytes: int = 4 * 1024 * 1024
     read_timeout: float = 10.0
+    max_connections: int = 4096  # granian's backpressure: see function/__main__.py
     pod_name: str | None = None  # named in X-Pod on every response; off unless EXPOSE_POD_NAME
 
     @classmethod
@@ -36,6 +37,7 @@ class Settings:
             max_batch_rows=_number(env, "MAX_BATCH_ROWS", cls.max_batch_rows, int),
             max_body_bytes=_number(env, "MAX_BODY_BYTES", cls.max_body_bytes, int),
             read_timeout=_number(env, "READ_TIMEOUT_SECONDS", cls.read_timeout, float, most=3600),
+            max_connections=_number(env, "MAX_CONNECTIONS", cls.max_connections, int),
             pod_name=_pod_name(env),
         )
 

@@ -30,9 +30,11 @@ def assert_one_sentence(env, words):
         ({"HOST": "192.0.2.1"}, "cannot listen on 192.0.2.1 port"),  # TEST-NET-1: not ours
         ({"READ_TIMEOUT_SECONDS": "0"}, "READ_TIMEOUT_SECONDS must be positive"),
         ({"READ_TIMEOUT_SECONDS": "nan"}, "READ_TIMEOUT_SECONDS must be positive"),
+        ({"MAX_CONNECTIONS": "0"}, "MAX_CONNECTIONS must be positive, got 0"),
+        ({"MAX_CONNECTIONS": str(10**9)}, "MAX_CONNECTIONS needs 1000000064 open files, but"),
     ],
     ids=["port out of range", "port not a number", "host not an address", "address not here",
-         "no read time", "read time nan"],
+         "no read time", "read time nan", "no connections", "more connections than files"],
 )  # fmt: skip
 def test_bad_settings(env, words):
     assert_one_sentence(env, words)

@@ -7,8 +7,8 @@ Every rollout test runs in its own temporary folder: a report the tool writes by
 
 import pytest
 
-from knative.api import KnativeService
-from knative.calls import Calls, connect
+from knative.kube.calls import Calls, connect
+from knative.kube.service import KnativeService
 from tests.rollout.fake_knative_api import FakeKnative
 from tests.rollout.fake_tag_route import FakeTagRoute
 from tests.rollout.shared import DEPLOYED, REQUEST_TIMEOUT, V1, V2, cli

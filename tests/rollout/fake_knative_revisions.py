@@ -1,8 +1,11 @@
-"""Knative Revisions in the fake API: made from a Service's template, immutable, Ready (or
-failed, on demand) a chosen number of ticks after they were made. Time is logical: each API
-request is one tick."""
+"""Knative Revisions in the fake API: made from a Service's template, immutable, deploying for a
+chosen number of ticks after they were made, then Ready; or, on demand, through the states a
+``story`` tells, or failed for good. Their conditions are Knative 1.23's
+(``fake_knative_conditions``). Time is logical: each API request is one tick."""
 
 import copy
+
+from tests.rollout.fake_knative_conditions import DEPLOYING_CASE, READY, Case
 
 
 class FakeRevisions:
@@ -12,10 +15,13 @@ class FakeRevisions:
         self.namespace = namespace
         self.revisions: dict[str, dict] = {}
         self.revision_ready_after = 0  # ticks until a new revision turns Ready
-        self.failing_revisions: dict[str, str] = {}  # revision name -> why it fails
+        self.failing_revisions: dict[str, Case] = {}  # revision name -> how it failed, for good
+        # revision name -> (from which tick, [(ticks, state), ...]): see ``story``
+        self.stories: dict[str, tuple[int | None, list[tuple[int, Case]]]] = {}
         self.ticks = 0
 
-    def _create_revision(self, service: str, name: str, spec: dict, ready_in: int) -> None:
+    def _create_revision(self, service: str, name: str, template: dict, ready_in: int) -> None:
+        """A revision of ``template``: its spec and annotations, as Knative copies them."""
         self.revisions[name] = {
             "apiVersion": "serving.knative.dev/v1",
             "kind": "Revision",
@@ -28,28 +34,44 @@ class FakeRevisions:
                     "serving.knative.dev/service": service,
                     "serving.knative.dev/configuration": service,
                 },
+                "annotations": copy.deepcopy(template.get("metadata", {}).get("annotations", {})),
             },
-            "spec": copy.deepcopy(spec),
+            "spec": copy.deepcopy(template["spec"]),
+            "made_at": self.ticks,
             "ready_at": self.ticks + ready_in,
         }
 
+    def story(self, name: str, *states: tuple[int, Case]) -> None:
+        """Revision ``name`` goes through ``states`` (each for its number of ticks) from now on,
+        or from when it is made if it does not exist yet; then it is Ready."""
+        self.stories[name] = (self.ticks if name in self.revisions else None, list(states))
+
     def revision_view(self, revision: dict) -> dict:
-        view = copy.deepcopy({k: v for k, v in revision.items() if k != "ready_at"})
-        name = revision["metadata"]["name"]
-        if self.ticks < revision["ready_at"]:
-            condition = {"type": "Ready", "status": "Unknown", "reason": "Deploying"}
-        elif name in self.failing_revisions:
-            message = self.failing_revisions[name]
-            condition = {"type": "Ready", "status": "False", "reason": "Failed", "message": message}
-        else:
-            condition = {"type": "Ready", "status": "True"}
-        view["status"] = {"observedGeneration": 1, "conditions": [condition]}
+        hidden = ("made_at", "ready_at")
+        view = copy.deepcopy({k: v for k, v in revision.items() if k not in hidden})
+        conditions = self._case(revision).conditions()
+        view["status"] = {"observedGeneration": 1, "conditions": conditions}
         return view
 
-    def _ready(self, name: str) -> str:
+    def _case(self, revision: dict) -> Case:
+        name = revision["metadata"]["name"]
+        if name in self.failing_revisions:
+            return self.failing_revisions[name]
+        begun, states = self.stories.get(name, (None, []))
+        age = self.ticks - (revision["made_at"] if begun is None else begun)
+        for ticks, case in states:
+            if age < ticks:
+                return case
+            age -= ticks
+        return DEPLOYING_CASE if self.ticks < revision["ready_at"] else READY
+
+    def _ready(self, name: str) -> tuple[str, str]:
+        """The revision's Ready status ("Missing" if there is none) and message."""
         if name not in self.revisions:
-            return "Missing"
-        return self.revision_view(self.revisions[name])["status"]["conditions"][0]["status"]
+            return "Missing", ""
+        view = self.revision_view(self.revisions[name])
+        ready = next(c for c in view["status"]["conditions"] if c["type"] == "Ready")
+        return ready["status"], ready.get("message", "")
 
     def list_revisions(self, selector: str) -> list[dict]:
         key, _, value = selector.partition("=")

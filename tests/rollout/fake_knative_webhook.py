@@ -2,7 +2,7 @@
 
 It denies a Service that breaks Knative's admission rules (the test-side copies in
 ``tests/release/manifests/knative_rules/``, with the traffic and revision-name rules of
-``knative.traffic_rules``) checked against our cluster's settings, and a template that changes
+``knative.traffic.rules``) checked against our cluster's settings, and a template that changes
 under the revision name it already has (Knative's ``VerifyNameChange``). Knative's webhook
 answers a denial with ``apierrors.NewBadRequest`` and the API server keeps that code, so the
 answer is HTTP 400 BadRequest with the message ``admission webhook "..." denied the request:

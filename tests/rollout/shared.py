@@ -3,8 +3,8 @@
 
 from pathlib import Path
 
-from knative.plan import Traffic, parse_traffic, to_targets
 from knative.rollout import main
+from knative.traffic.plan import Traffic, parse_traffic, to_targets
 from tests.rollout.fake_knative_api import FakeKnative
 from tests.support.fake_clock import FakeClock
 

@@ -193,5 +193,10 @@ def test_in_monitoring_the_role_may_only_port_forward_to_prometheus():
         ("get", "services", service),
         ("get", "pods", None),
         ("list", "pods", None),
+        # kubectl 1.31+ opens the forward as a WebSocket: an HTTP GET, authorized as `get`;
+        # `create` (a POST) is the SPDY transport it falls back to.
+        ("get", "pods/portforward", None),
         ("create", "pods/portforward", None),
     }
+    kubectl = circleci_config()["commands"]["kubectl"]["parameters"]["version"]["default"]
+    assert tuple(map(int, kubectl.lstrip("v").split(".")[:2])) >= (1, 31)

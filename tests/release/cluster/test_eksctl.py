@@ -1,5 +1,6 @@
 """cluster/eks-cluster.yaml, rendered as the walk-through renders it, has what eksctl needs; the
-system nodes hold Knative, and Karpenter's node pool holds every pod the cluster limit allows."""
+system nodes hold what is pinned to them, Karpenter's node pool holds every pod the cluster
+limit allows, and cluster/README.md's "Cluster size" states the numbers these files give."""
 
 import math
 import re
@@ -17,7 +18,10 @@ from tests.release.manifests.knative_manifests import (
 
 ACCOUNT = "123456789012"
 VCPUS = {"m6i.xlarge": 4}  # instance types used here, from AWS's instance type list
-KNATIVE_AND_SYSTEM_VCPU = 2.5  # Knative, Kourier and kube-system requests, with room to spare
+# What is pinned to the system nodes (Knative 0.6 vCPU of requests in its release, Kourier,
+# cert-manager, Prometheus 0.25 and its chart's other parts, Karpenter's controller) and
+# kube-system: a budget, as cluster/README.md states it.
+SYSTEM_BUDGET_VCPU = 3.5
 NODE_OVERHEAD_VCPU = 0.3  # the EKS AMI's kubelet reserve and the daemons on every node
 QUEUE_PROXY_VCPU = 0.025  # Knative's default CPU request for the queue-proxy sidecar
 KNATIVE_MINIMUM = (1, 34)  # knative.dev/pkg's minimum Kubernetes for Knative Serving 1.23
@@ -62,9 +66,14 @@ def test_only_managed_node_groups_with_their_sizes(config):
         assert 1 <= group["minSize"] <= group["desiredCapacity"] <= group["maxSize"]
 
 
-def test_the_system_nodes_hold_knative_and_kube_system(config):
-    vcpus = sum(VCPUS[g["instanceType"]] * g["minSize"] for g in config["managedNodeGroups"])
-    assert vcpus - NODE_OVERHEAD_VCPU * len(config["managedNodeGroups"]) >= KNATIVE_AND_SYSTEM_VCPU
+def system_room_vcpu(config) -> float:
+    """vCPU the system nodes have for pods, less each node's own reserve."""
+    (group,) = config["managedNodeGroups"]
+    return (VCPUS[group["instanceType"]] - NODE_OVERHEAD_VCPU) * group["minSize"]
+
+
+def test_the_system_nodes_hold_their_budget(config):
+    assert system_room_vcpu(config) >= SYSTEM_BUDGET_VCPU
 
 
 def pod_vcpu():
@@ -83,14 +92,62 @@ def requirement(node_pool, key):
     return found
 
 
+def node_sizes(node_pool) -> list[int]:
+    return sorted(map(int, requirement(node_pool, "karpenter.k8s.aws/instance-cpu")["values"]))
+
+
+def pods_per_node(size: int) -> int:
+    return math.floor((size - NODE_OVERHEAD_VCPU) / pod_vcpu())
+
+
+def pool_pods(node_pool, size: int) -> int:
+    """Predictor pods the pool holds on nodes of one size, within its CPU limit."""
+    limit = float(node_pool["NodePool"]["spec"]["limits"]["cpu"])
+    return math.floor(limit / size) * pods_per_node(size)
+
+
 def test_karpenters_pool_holds_every_pod_the_cluster_limit_allows(node_pool):
     """Whatever node size Karpenter picks, max-scale-limit pods fit within the pool's limit."""
-    pods = cluster_limits().max_scale_limit
-    limit = float(node_pool["NodePool"]["spec"]["limits"]["cpu"])
-    for size in map(int, requirement(node_pool, "karpenter.k8s.aws/instance-cpu")["values"]):
-        per_node = math.floor((size - NODE_OVERHEAD_VCPU) / pod_vcpu())
-        assert per_node >= 1, f"a {size}-vCPU node holds no predictor pod"
-        assert math.ceil(pods / per_node) * size <= limit, f"{pods} pods on {size}-vCPU nodes"
+    for size in node_sizes(node_pool):
+        assert pods_per_node(size) >= 1, f"a {size}-vCPU node holds no predictor pod"
+        assert pool_pods(node_pool, size) >= cluster_limits().max_scale_limit, size
+
+
+def test_the_readme_states_the_sizes_the_files_give(node_pool, config):
+    """The one place the numbers are written, kept true: each row recomputed from the files."""
+    readme = " ".join((CLUSTER / "README.md").read_text().split())  # lines joined
+    limit = node_pool["NodePool"]["spec"]["limits"]["cpu"]
+    for size in node_sizes(node_pool):
+        assert (
+            f"| a Karpenter node of {size} vCPU | {size} | {pods_per_node(size)} predictor pods |"
+            in readme
+        )
+    small, large = node_sizes(node_pool)
+    assert (
+        f"| {limit} | {pool_pods(node_pool, small)} predictor pods on {small}-vCPU nodes, "
+        f"{pool_pods(node_pool, large)} on {large}-vCPU nodes |"
+    ) in readme
+    (group,) = config["managedNodeGroups"]
+    room = math.floor((system_room_vcpu(config) - SYSTEM_BUDGET_VCPU) / pod_vcpu())
+    system = f"| the system nodes ({group['minSize']} × {group['instanceType']}) | "
+    system += f"{VCPUS[group['instanceType']] * group['minSize']} | "
+    assert (
+        system in readme
+        and f"(a budget of {SYSTEM_BUDGET_VCPU} vCPU), and {room} predictor pods |" in readme
+    )
+    assert (
+        f"`max-scale-limit` {cluster_limits().max_scale_limit} (`config-autoscaler.yaml`)" in readme
+    )
+    max_scale = phase_service(PHASES[0])["spec"]["template"]["metadata"]["annotations"][
+        "autoscaling.knative.dev/max-scale"
+    ]
+    both = 2 * int(max_scale)
+    held = [pool_pods(node_pool, size) + room for size in (small, large)]
+    assert f"A revision's `max-scale` is {max_scale}" in readme
+    assert (
+        f"up to {both} pods; the pool and the room on the system nodes hold {held[0]} to {held[1]}."
+        in readme
+    )
 
 
 def test_karpenters_nodes_are_the_clusters_own(node_pool, config):

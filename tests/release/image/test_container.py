@@ -3,7 +3,6 @@ runs it (image/run.sh): a prediction that matches the local server's, the revisi
 a clean log, and a process that can neither write its root filesystem nor gain privileges."""
 
 import os
-import shutil
 import subprocess
 import time
 import uuid
@@ -13,6 +12,7 @@ import pytest
 import requests
 
 from loadtest.local_server import free_port
+from tests.release.image.podman import podman
 from tests.support.repo import REPO, SAMPLE_ROW
 
 pytestmark = pytest.mark.slow
@@ -21,14 +21,6 @@ REVISION = "house-price-v7"
 # Measured 376 MB: the Debian stand-in base 199 MB, the venv 176 MB, function/ and the models
 # 0.4 MB. The limit leaves room for patch releases of the pinned packages, not for a new one.
 IMAGE_LIMIT_MB = 400
-
-
-def podman(*args: str, stderr=subprocess.PIPE) -> str:
-    """Run podman as image/podman.sh sets it up; its stdout (and stderr, if STDOUT is given)."""
-    command = [REPO / "image" / "podman.sh", *args]
-    result = subprocess.run(command, stdout=subprocess.PIPE, stderr=stderr, text=True, timeout=60)
-    assert result.returncode == 0, result.stderr
-    return result.stdout
 
 
 @dataclass
@@ -49,23 +41,6 @@ def predict_when_up(url: str, row: dict, timeout: float = 60) -> requests.Respon
             if time.monotonic() > deadline:
                 raise
             time.sleep(0.02)
-
-
-@pytest.fixture(scope="module")
-def image():
-    """The Dockerfile built by image/build.sh (which makes the stand-in base if it is missing),
-    under a tag of its own: test runs of other checkouts on the same host build theirs."""
-    if shutil.which("podman") is None:
-        pytest.fail("the image test needs podman (with runc and mmdebstrap); .ci/run installs them")
-    tag = f"localhost/house-price:test-{uuid.uuid4().hex[:8]}"
-    result = subprocess.run(
-        [REPO / "image" / "build.sh", tag], capture_output=True, text=True, timeout=600
-    )
-    assert result.returncode == 0, result.stderr
-    try:
-        yield tag
-    finally:
-        podman("untag", tag)  # the layers stay cached for the next build
 
 
 @pytest.fixture(scope="module")

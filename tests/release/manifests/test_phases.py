@@ -110,7 +110,8 @@ def test_render_names_the_phases_when_given_an_unknown_one():
 def test_no_manifest_holds_an_account_id_or_a_registry():
     texts = [p.read_text() for p in (REPO / "knative").rglob("*.yaml")]
     texts += [p.read_text() for p in (REPO / "cluster").glob("*") if p.suffix != ".md"]
-    assert not [t for t in texts if re.search(r"\b\d{12}\b|\.dkr\.ecr\.", t)]
+    # A registry only as a template that envsubst fills in (cluster/config-deployment.yaml).
+    assert not [t for t in texts if re.search(r"\b\d{12}\b|[\w-]\.dkr\.ecr\.", t)]
     arns = [arn for t in texts for arn in re.findall(r"arn:aws:[^\s\"]+", t)]
     assert arns, "the IAM files and the access entry name ARNs"
     assert all(arn.split(":")[4] in ("", "${AWS_ACCOUNT_ID}") for arn in arns), arns

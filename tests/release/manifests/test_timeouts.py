@@ -10,7 +10,7 @@ import re
 
 import pytest
 
-from knative.gate import WARM_UP_TIMEOUT
+from knative.gates.predictor import WARM_UP_TIMEOUT
 from tests.release.files import SMOKE_TEST
 from tests.release.manifests.knative_manifests import (
     CLUSTER,

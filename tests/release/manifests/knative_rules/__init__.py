@@ -3,5 +3,5 @@
 Copied from ``pkg/apis/serving`` and ``pkg/apis/autoscaling`` of the release kept in
 ``../knative-serving/``. The manifest tests check our Service with them, and the fake Knative
 API of the rollout tests (``tests/rollout/fake_knative_webhook.py``) denies with them; the
-traffic rules are the rollout tool's own (``knative.traffic_rules``), so there is one copy.
+traffic rules are the rollout tool's own (``knative.traffic.rules``), so there is one copy.
 """

@@ -9,7 +9,7 @@ both of which are mistakes in a manifest.
 
 from collections.abc import Callable, Mapping
 
-from knative.plan import parse_go_duration
+from knative.traffic.plan import parse_go_duration
 from tests.release.manifests.knative_rules.limits import HPA, KPA, ClusterLimits
 
 PREFIX = "autoscaling.knative.dev/"

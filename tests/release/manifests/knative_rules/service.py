@@ -5,13 +5,13 @@ Service (or a traffic patch) that breaks one. Each ``*_errors`` function is pure
 broken rules in words, empty when all hold: ``service_errors`` is what the webhook rejects,
 ``manifest_errors`` adds the annotation mistakes it lets through, and ``check_service`` raises
 with all of them. The rules for containers and for autoscaling annotations live in their own
-modules, the traffic rules in the rollout tool's ``knative.traffic_rules`` (one copy, which the
+modules, the traffic rules in the rollout tool's ``knative.traffic.rules`` (one copy, which the
 tool uses too).
 """
 
 from collections.abc import Mapping
 
-from knative.traffic_rules import DNS1035_LABEL, revision_name_errors, traffic_errors
+from knative.traffic.rules import DNS1035_LABEL, revision_name_errors, traffic_errors
 from tests.release.manifests.knative_rules.autoscaling import (
     PREFIX,
     annotation_lint,

@@ -1,0 +1,1 @@
+"""The Kubernetes API: calls bounded and retried; the Knative Service, its revisions, writes."""

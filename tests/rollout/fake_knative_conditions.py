@@ -1,0 +1,97 @@
+"""A Revision's conditions as Knative Serving 1.23 writes them, one function per case, and what
+its Configuration and Route then say (which a Service copies).
+
+Sources (knative/serving at knative-v1.23.0): the revision's Ready is the happy condition of
+``ResourcesAvailable`` and ``ContainerHealthy`` (pkg/apis/serving/v1/revision_lifecycle.go:55-58);
+``MarkFalse`` copies reason and message onto Ready, False before Unknown (knative/pkg
+apis/condition_set.go:283-301, 394-412). Each case is that of a test in
+pkg/reconciler/revision/table_test.go, with the words the real components write.
+"""
+
+from dataclasses import dataclass
+
+UNKNOWN, FALSE, TRUE = "Unknown", "False", "True"
+# kube-scheduler's FitError.Error() (kubernetes pkg/scheduler/framework/types.go): the reasons
+# per node, then what preemption found.
+NO_NODE = (
+    "0/3 nodes are available: 3 Insufficient cpu. preemption: 0/3 nodes are available: "
+    "3 No preemption victims found for incoming pod."
+)
+
+
+@dataclass(frozen=True)
+class Case:
+    """One state of a revision: its two conditions as (status, reason, message)."""
+
+    resources: tuple[str, str, str]
+    container: tuple[str, str, str]
+
+    def conditions(self) -> list[dict]:
+        """``status.conditions``, Ready included, sorted by type as Knative keeps them."""
+        parts = {"ResourcesAvailable": self.resources, "ContainerHealthy": self.container}
+        unhappy = [p for p in parts.values() if p[0] == FALSE] or [
+            p for p in parts.values() if p[0] == UNKNOWN
+        ]
+        parts["Ready"] = unhappy[0] if unhappy else (TRUE, "", "")
+        return [_condition(kind, *parts[kind]) for kind in sorted(parts)]
+
+
+def _condition(kind: str, status: str, reason: str, message: str) -> dict:
+    condition = {"type": kind, "status": status}
+    return (
+        condition
+        | ({"reason": reason} if reason else {})
+        | ({"message": message} if message else {})
+    )
+
+
+DEPLOYING = (UNKNOWN, "Deploying", "")
+
+READY = Case((TRUE, "", ""), (TRUE, "", ""))
+# reconcile_resources.go:66-67: the Deployment was just created.
+DEPLOYING_CASE = Case(DEPLOYING, DEPLOYING)
+
+
+def unschedulable(message: str = NO_NODE) -> Case:
+    """Its pod waits for a node (reconcile_resources.go:103-112; table_test.go:661-689): the
+    pod's PodScheduled reason and message, verbatim. Not with pod-is-always-schedulable."""
+    return Case((FALSE, "Unschedulable", message), DEPLOYING)
+
+
+def container_exits(message: str, code: int = 1) -> Case:
+    """Its container exited (reconcile_resources.go:114-126; revision_lifecycle.go:247-256;
+    table_test.go:631-660): the termination message; a stand-in for exit 0 without one."""
+    said = "container exited with no error" if code == 0 and not message else message
+    return Case(DEPLOYING, (FALSE, f"ExitCode{code}", f"Container failed with: {said}"))
+
+
+def image_missing(image: str, error: str = "MANIFEST_UNKNOWN: Requested image not found") -> Case:
+    """Its image tag cannot be resolved to a digest (revision.go:102-108; background.go:266-267;
+    revision_lifecycle.go:260-262)."""
+    message = f'Unable to fetch image "{image}": failed to resolve image to digest: {error}'
+    return Case((UNKNOWN, "ResolvingDigests", ""), (FALSE, "ContainerMissing", message))
+
+
+def pull_backoff(image: str) -> Case:
+    """Its image cannot be pulled, reported once the Deployment is past its progress deadline
+    (reconcile_resources.go:127-130; table_test.go:606-630); kubelet's waiting message."""
+    return Case((FALSE, "ImagePullBackOff", f'Back-off pulling image "{image}"'), DEPLOYING)
+
+
+def never_scaled() -> Case:
+    """It never reached its initial scale within the progress deadline (revision_lifecycle.go
+    :231-234)."""
+    return Case((FALSE, "ProgressDeadlineExceeded", "Initial scale was never achieved"), DEPLOYING)
+
+
+def configuration_failed(revision: str, message: str) -> tuple[str, str]:
+    """The Configuration's (and so the Service's) Ready=False when its latest revision failed
+    (configuration_lifecycle.go:94-101)."""
+    return "RevisionFailed", f'Revision "{revision}" failed with message: {message}.'
+
+
+def route_not_ready(revision: str, failed: bool) -> tuple[str, str]:
+    """The Route's AllTrafficAssigned for a traffic target whose revision is not Ready
+    (route_lifecycle.go:142-156; route/traffic/errors.go:98-105)."""
+    said = "failed to become ready" if failed else "is not yet ready"
+    return "RevisionMissing", f'Revision "{revision}" {said}.'
