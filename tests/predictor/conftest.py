@@ -6,8 +6,10 @@ answers predictions on its lean path (``function/gateway.py``) and hands the res
 """
 
 import shutil
+import threading
 
 import pytest
+from werkzeug.serving import make_server
 
 from function import create_app
 from loadtest.local_server import start_server, stop, wait_ready
@@ -54,6 +56,23 @@ def client_with(request):
     yield make
     for process in servers:
         stop(process)
+
+
+@pytest.fixture(scope="module", params=PATHS)
+def any_server(request):
+    """A URL for clients that speak HTTP themselves (tritonclient): the real server, or Flask's
+    views alone, the app served by Werkzeug's own server in a thread."""
+    if request.param == "server":
+        yield request.getfixturevalue("server")
+        return
+    httpd = make_server("127.0.0.1", 0, create_app({"revision": REVISION}), threaded=True)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{httpd.server_port}"
+    finally:
+        httpd.shutdown()
+        thread.join(timeout=10)
 
 
 @pytest.fixture
