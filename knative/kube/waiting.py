@@ -28,7 +28,8 @@ Kubernetes 1.32 its message carries that pull's error (pkg/kubelet/images/image_
 (kuberuntime_container.go ``startContainer``); the kubelet tries again 10-15 s later (its pod
 worker's back-off after a failed sync, pod_workers.go ``workerBackOffPeriodJitterFactor``), so
 these end the wait only once seen for ``RETRY_SECONDS`` in a row. A wrong stop costs little: the
-new revision has no traffic, and ``deploy`` run again waits for the same revision again.
+new revision has no traffic, and ``deploy`` run again, once a pull succeeded, waits for the same
+revision.
 """
 
 from collections.abc import Callable
@@ -64,7 +65,7 @@ RETRIED = {
     "CreateContainerError": "container creation failing for {seconds} s, the kubelet tries again",
 }
 RETRY_SECONDS = 15.0  # the kubelet's next attempt comes 10-15 s after a failed one
-QUEUE_PROXY = "queue-proxy"  # Knative's sidecar, which Knative does not judge either (:115)
+QUEUE_PROXY = "queue-proxy"  # Knative's sidecar, not judged (reconcile_resources.go:115 skips it)
 
 
 @dataclass(frozen=True)
