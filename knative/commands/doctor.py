@@ -25,6 +25,8 @@ from knative.kube.waiting import state_of
 from knative.traffic.plan import BLUE, traffic_of
 
 KNATIVE = "knative-serving"
+CONFIGMAPS = ("config-features", "config-deployment")  # the settings doctor reads there
+COORDINATION = "coordination.k8s.io"
 SERVING_MINOR = "1.23"  # the release whose behaviour the tool and its tests are modelled on
 SERVING_RESOURCES = {"services", "configurations", "revisions", "routes"}
 INSTALL = "cluster/install-knative.sh applies it"
@@ -40,6 +42,41 @@ class Finding:
 
     def __str__(self) -> str:
         return f"✓ {self.line}" if self.ok else f"✗ {self.line}; fix: {self.fix}"
+
+
+@dataclass(frozen=True)
+class Access:
+    """One API verb on one kind of resource (a name: only that one), as RBAC authorizes it."""
+
+    verb: str
+    group: str
+    resource: str
+    namespace: str
+    name: str | None = None
+
+    def __str__(self) -> str:
+        kind = f"{self.resource}.{self.group}" if self.group else self.resource
+        return f"{self.verb} {kind}{f' {self.name}' if self.name else ''} in {self.namespace}"
+
+
+def accesses(namespace: str, service: str) -> list[Access]:
+    """Every API verb the rollout tool uses, doctor's reads of Knative's settings included: what
+    cluster/ci-rbac.yaml grants CI. Discovery and SelfSubjectAccessReviews need no grant: the
+    default ClusterRoles ``system:discovery`` and ``system:basic-user`` are bound to every
+    authenticated user (kubernetes plugin/pkg/auth/authorizer/rbac/bootstrappolicy/policy.go
+    ``ClusterRoleBindings``)."""
+    lease = f"{service}-rollout"
+    return [
+        Access("get", GROUP, "services", namespace, service),
+        Access("patch", GROUP, "services", namespace, service),
+        Access("get", GROUP, "revisions", namespace),
+        Access("list", GROUP, "revisions", namespace),
+        Access("list", "", "pods", namespace),  # a wait reads a revision's pods
+        Access("get", COORDINATION, "leases", namespace, lease),
+        Access("create", COORDINATION, "leases", namespace),
+        Access("update", COORDINATION, "leases", namespace, lease),
+        *(Access("get", "", "configmaps", KNATIVE, name) for name in CONFIGMAPS),
+    ]
 
 
 @dataclass
@@ -204,22 +241,16 @@ def namespace_and_service(cluster: Cluster) -> Iterator[Finding]:
 def permissions(cluster: Cluster) -> Iterator[Finding]:
     """Permissions."""
     service = cluster.service
-    lease = f"{service.name}-rollout"
     review = client.AuthorizationV1Api(cluster.api_client).create_self_subject_access_review
-    for verb, group, resource, name in [
-        ("get", GROUP, "services", service.name),
-        ("patch", GROUP, "services", service.name),
-        ("get", GROUP, "revisions", None),
-        ("list", GROUP, "revisions", None),
-        ("get", "coordination.k8s.io", "leases", lease),
-        ("create", "coordination.k8s.io", "leases", None),
-        ("update", "coordination.k8s.io", "leases", lease),
-    ]:
+    for what in accesses(service.namespace, service.name):
         attributes = client.V1ResourceAttributes(
-            namespace=service.namespace, verb=verb, group=group, resource=resource, name=name
+            namespace=what.namespace,
+            verb=what.verb,
+            group=what.group,
+            resource=what.resource,
+            name=what.name,
         )
         spec = client.V1SelfSubjectAccessReviewSpec(resource_attributes=attributes)
-        what = f"{verb} {resource}.{group}{f' {name}' if name else ''} in {service.namespace}"
         answer = service.calls(
             f"ask whether it may {what}", review, client.V1SelfSubjectAccessReview(spec=spec)
         ).status

@@ -5,7 +5,9 @@ Every call is bounded and retried as ``calls`` says. Every write is one JSON mer
 409 is re-read and planned again a bounded number of times (``_without_conflict``). A write
 that fails, or whose answer is lost, is read back: if the Service holds what was sent, the
 write is done; else
-``WriteFailed`` carries what the API holds, so nobody reports a split it did not read.
+``WriteFailed`` carries what the API holds, so nobody reports a split it did not read. While a
+revision is not Ready, its pods are read too (``waiting.pods_state``), unless listing pods is
+forbidden: then Knative's conditions alone are judged, as said once.
 """
 
 import time
@@ -17,7 +19,7 @@ from kubernetes import client
 
 from knative.errors import RolloutError, WriteFailed
 from knative.kube.calls import Calls
-from knative.kube.waiting import State, state_of, wait_ready
+from knative.kube.waiting import State, pods_state, state_of, wait_ready
 
 GROUP, VERSION = "serving.knative.dev", "v1"
 CONFLICT_RETRIES = 5
@@ -43,6 +45,8 @@ class KnativeService:
         self.manager = f"{FIELD_MANAGER} {holder}".strip()[:128]  # the API's limit
         self.calls = calls or Calls(time)
         self._api = client.CustomObjectsApi(api_client)
+        self._core = client.CoreV1Api(api_client)
+        self._pods_listed = True  # until the API forbids it
 
     def get(self) -> dict:
         return self._read()
@@ -70,6 +74,24 @@ class KnativeService:
             "list revisions", listing, *self._where("revisions"), label_selector=selector
         )
         return sorted(found["items"], key=_age)
+
+    def pods(self, revision: str) -> list[client.V1Pod] | None:
+        """The pods of revision ``revision``; None if this identity may not list pods, which is
+        said once and not asked again."""
+        if not self._pods_listed:
+            return None
+        selector = f"serving.knative.dev/revision={revision}"
+        listing, doing = self._core.list_namespaced_pod, f"list pods of {revision}"
+        found = self.calls(doing, listing, self.namespace, label_selector=selector, none_on=403)
+        if found is None:
+            self._pods_listed = False
+            print(
+                f"may not list pods in {self.namespace} (403 Forbidden): judging by Knative's "
+                "conditions alone, which name an image that cannot be pulled only after the "
+                "revision's progress deadline (600 s by default)"
+            )
+            return None
+        return found.items
 
     def update(self, change: Callable[[dict], dict], check: Callable[[dict], None]) -> dict:
         """Merge-patch ``change(service)`` (a ``spec`` fragment) onto the freshly read Service.
@@ -160,9 +182,12 @@ class KnativeService:
         return wait_ready(read, what, timeout, clock, self._held_up_by)
 
     def _held_up_by(self, resource: dict) -> State | None:
-        """For a Service not Ready: the state of a revision it routes or made last that is not
-        Ready either (a failed one first), which Knative's message on the Service hides. When
-        it blames its revisions and they are all Ready now, it is only behind them."""
+        """For a Revision not Ready: what its pods say, if Knative says nothing yet. For a
+        Service not Ready: the state of a revision it routes or made last that is not Ready
+        either (a failed one first), which Knative's message on the Service hides. When it
+        blames its revisions and they are all Ready now, it is only behind them."""
+        if resource.get("kind") == "Revision":
+            return self._judged(resource)
         status = resource.get("status") or {}
         observed = status.get("observedGeneration") == resource["metadata"].get("generation")
         if resource.get("kind") != "Service" or not observed:
@@ -172,13 +197,22 @@ class KnativeService:
         held = [
             replace(state, message=f"revision {name}: {state.message or state.reason}")
             for name in sorted(filter(None, names))
-            if not (state := state_of(self.revision(name))).ready
+            if not (state := self._judged(self.revision(name))).ready
         ]
         if held:
             return next((state for state in held if state.failed), held[0])
         if state_of(resource).reason in REVISION_REASONS:
             return State(False, False, "", "its revisions are Ready, Knative is catching up")
         return None
+
+    def _judged(self, revision: dict | None) -> State:
+        """Knative's state of ``revision``; while Knative waits, its pods' if they will not
+        start (``waiting.pods_state``)."""
+        state = state_of(revision)
+        if revision is None or state.ready or state.failed:
+            return state
+        pods = self.pods(revision["metadata"]["name"])
+        return (pods_state(pods) if pods else None) or state
 
     def _where(self, plural: str) -> tuple[str, str, str, str]:
         return GROUP, VERSION, self.namespace, plural

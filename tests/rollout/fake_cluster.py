@@ -1,7 +1,7 @@
 """What ``doctor`` reads of a cluster besides the Service, as the Kubernetes API server answers it:
 API discovery of Knative's group, Knative's ConfigMaps in ``knative-serving``, namespaces, and
-SelfSubjectAccessReviews answered from one table of what RBAC refuses, which the ConfigMap and
-namespace reads obey too (the Service, revisions and leases are served whatever it says).
+SelfSubjectAccessReviews answered from one table of what RBAC refuses, which the ConfigMap,
+namespace and pod reads obey too (the Service, revisions and leases are served whatever it says).
 
 Shapes from kubernetes' own source: a SelfSubjectAccessReview is answered 201 with the review
 and its ``status`` (pkg/registry/authorization/selfsubjectaccessreview/rest.go ``Create``;

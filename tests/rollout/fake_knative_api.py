@@ -1,7 +1,8 @@
 """A fake Kubernetes API server for Knative Serving, over real HTTP on 127.0.0.1.
 
 It serves what the rollout tool uses: GET and PATCH of ``services.serving.knative.dev``, GET
-(one or a list) of ``revisions`` in a namespace, with Knative's behaviour from
+(one or a list) of ``revisions`` in a namespace and a list of their ``pods``, with Knative's
+behaviour from
 ``fake_knative_serving``, ``leases.coordination.k8s.io`` (``fake_leases``), and what ``doctor``
 reads besides (``fake_cluster``); a POST that creates answers 201 Created. Like the API
 server it answers 409 to a stale ``resourceVersion``, 415 to a patch that is not a JSON merge
@@ -35,10 +36,11 @@ PATH = re.compile(
     r"(?P<namespace>[^/]+)/(?P<plural>services|revisions|leases)(?:/(?P<name>[^/]+))?"
 )
 # What ``doctor`` reads besides (``fake_cluster``): discovery, Knative's ConfigMaps, namespaces,
-# SelfSubjectAccessReviews.
+# SelfSubjectAccessReviews; and the pods of the revisions a wait reads.
 CLUSTER = re.compile(
     r"/apis/(?P<group>serving\.knative\.dev)/v1"
-    r"|/api/v1/namespaces/(?P<namespace>[^/]+)(?:/configmaps/(?P<configmap>[^/]+))?"
+    r"|/api/v1/namespaces/(?P<namespace>[^/]+)"
+    r"(?:/configmaps/(?P<configmap>[^/]+)|/(?P<pods>pods))?"
     r"|/apis/authorization\.k8s\.io/v1/(?P<review>selfsubjectaccessreviews)"
 )
 FAULTS = ("reset", "lost", "slow")  # besides an HTTP status
@@ -132,7 +134,7 @@ class FakeKnative(FakeServing):
         with self._lock:
             asked = CLUSTER.fullmatch(path)
             if asked:
-                return self._cluster(method, asked, body)
+                return self._cluster(method, asked, query, body)
             match = PATH.fullmatch(path)
             if not match or match["namespace"] != self.namespace:
                 raise ApiError(404, "NotFound", f"the server could not find {path}")
@@ -155,7 +157,12 @@ class FakeKnative(FakeServing):
                 return self._patch(service, content_type, body, manager, bool(dry_run))
             raise ApiError(405, "MethodNotAllowed", f"{method} is not served on {path}")
 
-    def _cluster(self, method: str, asked: re.Match, body: bytes) -> dict:
+    def _cluster(self, method: str, asked: re.Match, query: dict, body: bytes) -> dict:
+        if method == "GET" and asked["pods"]:
+            self.cluster.authorize("list", "", "pods", asked["namespace"], None)
+            selector = query.get("labelSelector", [""])[0]
+            pods = self.list_pods(selector) if asked["namespace"] == self.namespace else []
+            return {"apiVersion": "v1", "kind": "PodList", "metadata": {}, "items": pods}
         if method == "POST" and asked["review"]:
             return self.cluster.review(body)
         if method == "GET" and asked["group"]:

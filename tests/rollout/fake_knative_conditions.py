@@ -1,5 +1,6 @@
 """A Revision's conditions as Knative Serving 1.23 writes them, one function per case, and what
-its Configuration and Route then say (which a Service copies).
+its Configuration and Route then say (which a Service copies); beside them, what the kubelet
+says meanwhile of the revision's user container (its ``state.waiting``).
 
 Sources (knative/serving at knative-v1.23.0): the revision's Ready is the happy condition of
 ``ResourcesAvailable`` and ``ContainerHealthy`` (pkg/apis/serving/v1/revision_lifecycle.go:55-58);
@@ -21,10 +22,13 @@ NO_NODE = (
 
 @dataclass(frozen=True)
 class Case:
-    """One state of a revision: its two conditions as (status, reason, message)."""
+    """One state of a revision: its two conditions as (status, reason, message), and its pod's
+    user container waiting as (reason, message) while the revision is not Ready (None: the pod
+    is not scheduled, so it has no container statuses)."""
 
     resources: tuple[str, str, str]
     container: tuple[str, str, str]
+    waiting: tuple[str, str] | None = ("ContainerCreating", "")
 
     def conditions(self) -> list[dict]:
         """``status.conditions``, Ready included, sorted by type as Knative keeps them."""
@@ -55,14 +59,17 @@ DEPLOYING_CASE = Case(DEPLOYING, DEPLOYING)
 def unschedulable(message: str = NO_NODE) -> Case:
     """Its pod waits for a node (reconcile_resources.go:103-112; table_test.go:661-689): the
     pod's PodScheduled reason and message, verbatim. Not with pod-is-always-schedulable."""
-    return Case((FALSE, "Unschedulable", message), DEPLOYING)
+    return Case((FALSE, "Unschedulable", message), DEPLOYING, waiting=None)
 
 
 def container_exits(message: str, code: int = 1) -> Case:
     """Its container exited (reconcile_resources.go:114-126; revision_lifecycle.go:247-256;
     table_test.go:631-660): the termination message; a stand-in for exit 0 without one."""
     said = "container exited with no error" if code == 0 and not message else message
-    return Case(DEPLOYING, (FALSE, f"ExitCode{code}", f"Container failed with: {said}"))
+    # kubelet: kuberuntime_manager.go doBackOff, "back-off %s restarting failed container=%s pod=%s"
+    restarting = "back-off 10s restarting failed container=user-container pod={pod}"
+    container = (FALSE, f"ExitCode{code}", f"Container failed with: {said}")
+    return Case(DEPLOYING, container, waiting=("CrashLoopBackOff", restarting))
 
 
 def image_missing(image: str, error: str = "MANIFEST_UNKNOWN: Requested image not found") -> Case:
@@ -72,10 +79,37 @@ def image_missing(image: str, error: str = "MANIFEST_UNKNOWN: Requested image no
     return Case((UNKNOWN, "ResolvingDigests", ""), (FALSE, "ContainerMissing", message))
 
 
+# containerd's answer to a tag the registry does not have (the kubelet passes it on as it is)
+NOT_FOUND = (
+    'rpc error: code = NotFound desc = failed to pull and unpack image "{image}": failed to '
+    'resolve reference "{image}": {image}: not found'
+)
+
+
+def pull_error(image: str, reason: str = "ImagePullBackOff", error: str = NOT_FOUND) -> tuple:
+    """The kubelet's waiting (reason, message) for an image whose pull failed with ``error``:
+    ``ErrImagePull`` and the error as it is, then ``ImagePullBackOff`` with "Back-off pulling
+    image" and the error it backs off from (pkg/kubelet/images/image_manager.go ``pullImage``,
+    ``prevPullErrMsg``, since Kubernetes 1.32; reason strings: pkg/kubelet/images/types.go)."""
+    error = error.format(image=image)
+    if reason == "ErrImagePull":
+        return reason, error
+    return reason, f'Back-off pulling image "{image}": ErrImagePull: {error}'
+
+
 def pull_backoff(image: str) -> Case:
     """Its image cannot be pulled, reported once the Deployment is past its progress deadline
     (reconcile_resources.go:127-130; table_test.go:606-630); kubelet's waiting message."""
-    return Case((FALSE, "ImagePullBackOff", f'Back-off pulling image "{image}"'), DEPLOYING)
+    waiting = pull_error(image)
+    return Case((FALSE, *waiting), DEPLOYING, waiting)
+
+
+def deploying(waiting: tuple[str, str]) -> Case:
+    """Before the progress deadline Knative says only Deploying, whatever its pod's container
+    waits for (reconcile_resources.go:127 copies the waiting reason only once the Deployment
+    timed out): the kubelet's (reason, message), e.g. ``pull_error(...)``, or
+    ("ContainerCreating", "") while the image is pulled."""
+    return Case(DEPLOYING, DEPLOYING, waiting)
 
 
 def never_scaled() -> Case:

@@ -1,11 +1,16 @@
 """Knative Revisions in the fake API: made from a Service's template, immutable, deploying for a
 chosen number of ticks after they were made, then Ready; or, on demand, through the states a
 ``story`` tells, or failed for good. Their conditions are Knative 1.23's
-(``fake_knative_conditions``). Time is logical: each API request is one tick."""
+(``fake_knative_conditions``). Each revision has one pod, as the kubelet reports it in the same
+state: its user container and Knative's queue-proxy, running when the revision is Ready, else
+the user container waiting with the case's reason and message (none while it is unscheduled).
+Time is logical: each API request is one tick."""
 
 import copy
 
-from tests.rollout.fake_knative_conditions import DEPLOYING_CASE, READY, Case
+from tests.rollout.fake_knative_conditions import DEPLOYING_CASE, FALSE, READY, TRUE, Case
+
+QUEUE_PROXY_IMAGE = "gcr.io/knative-releases/knative.dev/serving/cmd/queue@sha256:0123abcd"
 
 
 class FakeRevisions:
@@ -65,6 +70,42 @@ class FakeRevisions:
             age -= ticks
         return DEPLOYING_CASE if self.ticks < revision["ready_at"] else READY
 
+    def pod_view(self, revision: dict) -> dict:
+        """The revision's pod as the API server serves it: labels as Knative's Deployment puts
+        them, status as the kubelet writes it (core/v1 PodStatus, ContainerStatus)."""
+        name, case = revision["metadata"]["name"], self._case(revision)
+        pod = f"{name}-deployment-5d8f7c9b6-x2k4q"  # <deployment>-<template hash>-<suffix>
+        user = revision["spec"]["containers"][0]
+        ready = case == READY
+        scheduled = ready or case.waiting is not None
+        labels = revision["metadata"]["labels"] | {"serving.knative.dev/revision": name}
+        status = {
+            "phase": "Running" if ready else "Pending",
+            "conditions": [
+                {"type": "PodScheduled", "status": TRUE}
+                if scheduled
+                else {"type": "PodScheduled", "status": FALSE} | _said(*case.resources[1:])
+            ],
+        }
+        if scheduled:
+            if ready:
+                state = {"running": {"startedAt": "2026-01-01T00:00:10Z"}}
+            else:
+                reason, message = case.waiting
+                message = message.replace("{pod}", f"{pod}_{self.namespace}({pod}-uid)")
+                state = {"waiting": _said(reason, message)}
+            status["containerStatuses"] = [
+                _container(user.get("name") or "user-container", user["image"], ready, state),
+                _container("queue-proxy", QUEUE_PROXY_IMAGE, ready, {"running": {}}),
+            ]
+        metadata = {"name": pod, "namespace": self.namespace, "labels": labels}
+        return {"apiVersion": "v1", "kind": "Pod", "metadata": metadata, "status": status}
+
+    def list_pods(self, selector: str) -> list[dict]:
+        key, _, value = selector.partition("=")
+        views = [self.pod_view(revision) for revision in self.revisions.values()]
+        return [v for v in views if not key or v["metadata"]["labels"].get(key) == value]
+
     def _ready(self, name: str) -> tuple[str, str]:
         """The revision's Ready status ("Missing" if there is none) and message."""
         if name not in self.revisions:
@@ -77,3 +118,20 @@ class FakeRevisions:
         key, _, value = selector.partition("=")
         views = [self.revision_view(revision) for revision in self.revisions.values()]
         return [v for v in views if not key or v["metadata"]["labels"].get(key) == value]
+
+
+def _said(reason: str, message: str) -> dict:
+    """``reason`` and ``message``, each left out when empty (``omitempty``, as the API does)."""
+    return ({"reason": reason} if reason else {}) | ({"message": message} if message else {})
+
+
+def _container(name: str, image: str, ready: bool, state: dict) -> dict:
+    return {
+        "name": name,
+        "image": image,
+        "imageID": "",
+        "ready": ready,
+        "restartCount": 0,
+        "started": "running" in state,
+        "state": state,
+    }

@@ -34,7 +34,7 @@ def test_a_revision_that_waits_for_a_node_deploys_and_then_shifts_green(
 ):
     fake, rollout = fresh
     fake.tag_urls |= {"green": green_route.url, "blue": blue_route.url}
-    fake.story(NEW, (20, unschedulable()))  # 20 API requests: some 40 s of polling
+    fake.story(NEW, (40, unschedulable()))  # 40 API requests: the revision and its pods, ~40 s
     assert rollout(*DEPLOY) == 0
     out = capsys.readouterr().out
     waiting = f"revision {NEW}: pod unschedulable for 30 s, waiting for a node ({NO_NODE})"

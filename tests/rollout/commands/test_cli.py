@@ -14,7 +14,7 @@ from knative.traffic.plan import Traffic, parse_traffic
 from tests.release.manifests.knative_rules.limits import ClusterLimits
 from tests.rollout.fake_kn import kn_applied
 from tests.rollout.fake_knative_api import FakeKnative
-from tests.rollout.fake_knative_conditions import container_exits, pull_backoff
+from tests.rollout.fake_knative_conditions import container_exits, pull_backoff, pull_error
 from tests.rollout.fake_knative_serving import IMAGE
 from tests.rollout.fake_tag_route import FakeTagRoute
 from tests.rollout.shared import DEPLOYED, TAGS, V1, V2, cli
@@ -54,7 +54,7 @@ def test_status_in_json(deployed, capsys):
     v1, v2 = found["revisions"]
     assert (v1["name"], v1["percent"], v1["tags"], v1["ready"]) == (V1, 100, ["blue"], True)
     assert v1["urls"] == [fake.tag_url("blue", "house-price")]
-    pulling = f'Back-off pulling image "{IMAGE}"'
+    _, pulling = pull_error(IMAGE)  # the kubelet's back-off message, as Knative copies it
     assert (v2["percent"], v2["ready"], v2["reason"]) == (0, False, pulling)
     assert found["ready"] is False  # a routed revision failing makes the Service not ready
 

@@ -9,7 +9,7 @@ from kubernetes.client.exceptions import ApiException
 from knative.errors import RolloutError
 from knative.kube.calls import connect
 from knative.kube.service import CONFLICT_RETRIES, KnativeService
-from knative.kube.waiting import is_ready
+from knative.kube.waiting import is_ready, pods_state
 from tests.rollout.fake_knative_conditions import container_exits
 from tests.support.fake_clock import FakeClock
 
@@ -285,6 +285,39 @@ def test_ready_means_ready_true_for_the_latest_generation(generation, observed, 
         "status": {"observedGeneration": observed, "conditions": conditions},
     }
     assert is_ready(resource) is expected
+
+
+def _pod(*containers: tuple[str, str]) -> client.V1Pod:
+    """A pod whose containers (name, waiting reason) wait, as the kubelet reports them."""
+    statuses = [
+        client.V1ContainerStatus(
+            name=name,
+            image="registry.example.com/hp:bbbbbbb",
+            image_id="",
+            ready=False,
+            restart_count=0,
+            state=client.V1ContainerState(
+                waiting=client.V1ContainerStateWaiting(reason=reason, message="the kubelet says")
+            ),
+        )
+        for name, reason in containers
+    ]
+    return client.V1Pod(status=client.V1PodStatus(container_statuses=statuses))
+
+
+def test_a_pods_state_is_its_user_containers_and_a_final_reason_comes_first():
+    assert pods_state([_pod(("queue-proxy", "ImagePullBackOff"))]) is None  # Knative's sidecar
+    assert pods_state([_pod(("user-container", "ContainerCreating"))]) is None
+    assert pods_state([_pod(("user-container", "ErrImagePull"))]).failed is False  # retried
+    either = [
+        _pod(("user-container", "ErrImagePull")),
+        _pod(("user-container", "InvalidImageName")),
+    ]
+    state = pods_state(either)
+    assert (state.failed, state.reason) == (True, "InvalidImageName")
+    assert state.message == (
+        'image "registry.example.com/hp:bbbbbbb" is not a valid image name: the kubelet says'
+    )
 
 
 def test_kubeconfig_comes_from_the_environment(knative, tmp_path, monkeypatch):
