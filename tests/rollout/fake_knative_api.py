@@ -69,6 +69,10 @@ class FakeKnative(FakeServing):
         assert isinstance(fault, int) or fault in FAULTS, fault
         self.faults += [(method, fault, on)] * times
 
+    def deployment_config(self) -> dict[str, str]:
+        """Knative's controller reads the ConfigMap the API serves (``cluster``)."""
+        return self.cluster.configmaps["config-deployment"]["data"]
+
     def patches(self) -> list[str]:
         """The paths of every PATCH of a Service that could change it (no dry runs)."""
         return [
