@@ -1,18 +1,20 @@
 """Waiting for a Knative Revision or Service to be Ready: what passes, what never will.
 
 Knative 1.23 marks a revision ``Ready=False`` for a state that passes as for one that never does
-(its conditions propagate to Ready with their reason and message: knative/pkg
-apis/condition_set.go ``MarkFalse``). A pod that waits for a node is ``Unschedulable``
-(serving pkg/reconciler/revision/reconcile_resources.go:103-112; unless ``config-deployment``
-says ``pod-is-always-schedulable``), and with Karpenter it gets one within a minute or two, so
-that is waited through up to ``--timeout``, as kn waits through a False that turns back
-(knative/client pkg/wait/wait_for_ready.go, knative/client#1023). Any other False is Knative's
-verdict and ends the wait at once with its message: a container that exits (``ExitCode<N>``,
-"Container failed with: ..."), an image it cannot fetch (``ContainerMissing``, "Unable to fetch
-image ..."), an image pull that backs off past the progress deadline (``ImagePullBackOff``,
-``ErrImagePull``), ``ProgressDeadlineExceeded``. A Service says only ``RevisionFailed`` or
-``RevisionMissing`` of a revision that holds it up, so its wait looks at the revision itself
-(``KnativeService.wait``).
+(its conditions propagate to Ready with their reason and message: knative/pkg apis/condition_set.go
+``MarkFalse``). A pod that waits for a node is ``PodScheduled=False``, reason ``Unschedulable``,
+with the scheduler's message; Knative copies that onto the revision (serving
+pkg/reconciler/revision/reconcile_resources.go:105-112) unless ``config-deployment`` says
+``pod-is-always-schedulable``, as ours does: then the revision stays ``Deploying`` and the pod alone
+says it (table_test.go:690-715), so the wait reads it there (``pods_state``). With Karpenter the pod
+gets a node within a minute or two, so either way that is waited through up to ``--timeout``, with
+the same line (``State.waiting``), as kn waits through a False that turns back (knative/client
+pkg/wait/wait_for_ready.go, knative/client#1023). Any other False is Knative's verdict and ends the
+wait at once with its message: a container that exits (``ExitCode<N>``, "Container failed with:
+..."), an image it cannot fetch (``ContainerMissing``, "Unable to fetch image ..."), an image pull
+that backs off past the progress deadline (``ImagePullBackOff``, ``ErrImagePull``),
+``ProgressDeadlineExceeded``. A Service says only ``RevisionFailed`` or ``RevisionMissing`` of a
+revision that holds it up, so its wait looks at the revision itself (``KnativeService.wait``).
 
 Before its progress deadline (600 s) Knative says nothing of a pod that cannot start
 (reconcile_resources.go:127 copies a waiting container's reason only once the Deployment timed
@@ -42,8 +44,8 @@ from knative.errors import RolloutError
 
 POLL_SECONDS = 2.0
 SAY_EVERY_SECONDS = 10.0
-# Reasons of a pod's PodScheduled=False that Knative copies onto the revision and that pass
-# (kube-scheduler: corev1.PodReasonUnschedulable, PodReasonSchedulingGated).
+# Reasons of a pod's PodScheduled=False that pass, read on the pod or on the revision Knative
+# copied them to (kube-scheduler: corev1.PodReasonUnschedulable, PodReasonSchedulingGated).
 PASSING = {
     "Unschedulable": "pod unschedulable for {seconds} s, waiting for a node",
     "SchedulingGated": "pod held by a scheduling gate for {seconds} s",
@@ -114,18 +116,25 @@ def not_ready_reason(resource: dict) -> str:
 
 
 def pods_state(pods: list[V1Pod]) -> State | None:
-    """What a revision's pods say that Knative does not yet: a user container waiting for a
-    ``STUCK`` reason, with the kubelet's message (failed at once unless ``RETRIED``); else None."""
-    stuck = []
+    """What a revision's pods say that Knative may not: a pod the scheduler has not placed
+    (``PodScheduled=False``, judged as when Knative copies it, so the line is the same with
+    ``pod-is-always-schedulable`` as without), or a user container waiting for a ``STUCK``
+    reason, with the kubelet's message (failed at once unless ``RETRIED``); a failed one first;
+    else None."""
+    found = []
     for pod in pods:
+        for condition in (pod.status and pod.status.conditions) or []:
+            if condition.type == "PodScheduled" and condition.status == "False":
+                reason = condition.reason or ""
+                found.append(State(False, reason not in PASSING, reason, condition.message or ""))
         for status in (pod.status and pod.status.container_statuses) or []:
             waiting = status.state and status.state.waiting
             if status.name == QUEUE_PROXY or not waiting or waiting.reason not in STUCK:
                 continue
             said = STUCK[waiting.reason].format(image=status.image, container=status.name)
             failed = waiting.reason not in RETRIED
-            stuck.append(State(False, failed, waiting.reason, f"{said}: {waiting.message}"))
-    return next((state for state in stuck if state.failed), stuck[0] if stuck else None)
+            found.append(State(False, failed, waiting.reason, f"{said}: {waiting.message}"))
+    return next((state for state in found if state.failed), found[0] if found else None)
 
 
 def wait_ready(

@@ -1,7 +1,7 @@
 """What ``doctor`` reads of a cluster besides the Service, as the Kubernetes API server answers it:
-API discovery of Knative's group, Knative's ConfigMaps in ``knative-serving``, namespaces, and
-SelfSubjectAccessReviews answered from one table of what RBAC refuses, which the ConfigMap,
-namespace and pod reads obey too (the Service, revisions and leases are served whatever it says).
+API discovery of Knative's group, Knative's ConfigMaps in ``knative-serving``, and
+SelfSubjectAccessReviews answered from one table of what RBAC refuses, which the ConfigMap and
+pod reads obey too (the Service, revisions and leases are served whatever it says).
 
 Shapes from kubernetes' own source: a SelfSubjectAccessReview is answered 201 with the review
 and its ``status`` (pkg/registry/authorization/selfsubjectaccessreview/rest.go ``Create``;
@@ -42,8 +42,7 @@ def configmap(name: str, data: dict) -> dict:
 class FakeCluster:
     """Knative installed and configured as ``cluster/`` does it; knobs to take pieces away."""
 
-    def __init__(self, namespace: str, registry: str):
-        self.namespaces = {namespace, "knative-serving"}
+    def __init__(self, registry: str):
         self.knative_installed = True
         self.configmaps = {
             "config-features": configmap(
@@ -101,12 +100,6 @@ class FakeCluster:
         if namespace != "knative-serving" or name not in self.configmaps:
             raise ApiError(404, "NotFound", f'configmaps "{name}" not found')
         return copy.deepcopy(self.configmaps[name])
-
-    def namespace(self, name: str) -> dict:
-        self.authorize("get", "", "namespaces", "", name)
-        if name not in self.namespaces:
-            raise ApiError(404, "NotFound", f'namespaces "{name}" not found')
-        return {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}}
 
     def review(self, body: bytes) -> dict:
         """A SelfSubjectAccessReview answered (the handler sends it with 201 Created)."""

@@ -35,12 +35,12 @@ PATH = re.compile(
     r"/apis/(?P<group>serving\.knative\.dev|coordination\.k8s\.io)/v1/namespaces/"
     r"(?P<namespace>[^/]+)/(?P<plural>services|revisions|leases)(?:/(?P<name>[^/]+))?"
 )
-# What ``doctor`` reads besides (``fake_cluster``): discovery, Knative's ConfigMaps, namespaces,
+# What ``doctor`` reads besides (``fake_cluster``): discovery, Knative's ConfigMaps,
 # SelfSubjectAccessReviews; and the pods of the revisions a wait reads.
 CLUSTER = re.compile(
     r"/apis/(?P<group>serving\.knative\.dev)/v1"
     r"|/api/v1/namespaces/(?P<namespace>[^/]+)"
-    r"(?:/configmaps/(?P<configmap>[^/]+)|/(?P<pods>pods))?"
+    r"(?:/configmaps/(?P<configmap>[^/]+)|/(?P<pods>pods))"
     r"|/apis/authorization\.k8s\.io/v1/(?P<review>selfsubjectaccessreviews)"
 )
 FAULTS = ("reset", "lost", "slow")  # besides an HTTP status
@@ -52,7 +52,7 @@ class FakeKnative(FakeServing):
     def __init__(self, namespace: str = "house-price"):
         super().__init__(namespace)
         self.leases = FakeLeases(namespace, self.next_version)
-        self.cluster = FakeCluster(namespace, REGISTRY)
+        self.cluster = FakeCluster(REGISTRY)
         self.requests: list[tuple[str, str]] = []  # (method, path[?dryRun=All]) of each request
         self.patch_bodies: list[dict] = []  # every PATCH of the Service this fake took (not dry)
         self.faults: list[tuple[str, int | str, str]] = []  # see ``fail``
@@ -68,6 +68,10 @@ class FakeKnative(FakeServing):
         lost), or "slow" (applied, answered after ``slow_seconds``)."""
         assert isinstance(fault, int) or fault in FAULTS, fault
         self.faults += [(method, fault, on)] * times
+
+    def deployment_config(self) -> dict[str, str]:
+        """Knative's controller reads the ConfigMap the API serves (``cluster``)."""
+        return self.cluster.configmaps["config-deployment"]["data"]
 
     def patches(self) -> list[str]:
         """The paths of every PATCH of a Service that could change it (no dry runs)."""
@@ -169,8 +173,6 @@ class FakeKnative(FakeServing):
             return self.cluster.discovery(asked["group"])
         if method == "GET" and asked["configmap"]:
             return self.cluster.configmap(asked["namespace"], asked["configmap"])
-        if method == "GET" and asked["namespace"]:
-            return self.cluster.namespace(asked["namespace"])
         raise ApiError(405, "MethodNotAllowed", f"{method} is not served on {asked[0]}")
 
     def _find(self, store: dict, plural: str, name: str) -> dict:

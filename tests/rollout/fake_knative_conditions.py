@@ -22,17 +22,25 @@ NO_NODE = (
 
 @dataclass(frozen=True)
 class Case:
-    """One state of a revision: its two conditions as (status, reason, message), and its pod's
-    user container waiting as (reason, message) while the revision is not Ready (None: the pod
-    is not scheduled, so it has no container statuses)."""
+    """One state of a revision: its two conditions as (status, reason, message), its pod's user
+    container waiting as (reason, message) while the revision is not Ready, and the pod's
+    PodScheduled=False as (reason, message) while the scheduler has not placed it (None: it is
+    scheduled; else it has no container statuses)."""
 
     resources: tuple[str, str, str]
     container: tuple[str, str, str]
-    waiting: tuple[str, str] | None = ("ContainerCreating", "")
+    waiting: tuple[str, str] = ("ContainerCreating", "")
+    unscheduled: tuple[str, str] | None = None
 
-    def conditions(self) -> list[dict]:
-        """``status.conditions``, Ready included, sorted by type as Knative keeps them."""
+    def conditions(self, always_schedulable: bool = False) -> list[dict]:
+        """``status.conditions``, Ready included, sorted by type as Knative keeps them. Unless
+        config-deployment's ``pod-is-always-schedulable`` is true, Knative copies an unscheduled
+        pod's PodScheduled=False onto ResourcesAvailable, reason and message verbatim
+        (reconcile_resources.go:105-112; table_test.go:661-689); with it, it copies nothing and
+        the revision stays as it was, Deploying (table_test.go:690-715)."""
         parts = {"ResourcesAvailable": self.resources, "ContainerHealthy": self.container}
+        if self.unscheduled and not always_schedulable:
+            parts["ResourcesAvailable"] = (FALSE, *self.unscheduled)
         unhappy = [p for p in parts.values() if p[0] == FALSE] or [
             p for p in parts.values() if p[0] == UNKNOWN
         ]
@@ -57,9 +65,11 @@ DEPLOYING_CASE = Case(DEPLOYING, DEPLOYING)
 
 
 def unschedulable(message: str = NO_NODE) -> Case:
-    """Its pod waits for a node (reconcile_resources.go:103-112; table_test.go:661-689): the
-    pod's PodScheduled reason and message, verbatim. Not with pod-is-always-schedulable."""
-    return Case((FALSE, "Unschedulable", message), DEPLOYING, waiting=None)
+    """Its pod waits for a node: kube-scheduler's PodScheduled=False, reason ``Unschedulable``
+    (corev1.PodReasonUnschedulable) and its FitError message; Knative's Deployment was created
+    (reconcile_resources.go:66-67), so the revision is Deploying unless Knative copies the pod's
+    condition (``Case.conditions``)."""
+    return Case(DEPLOYING, DEPLOYING, unscheduled=("Unschedulable", message))
 
 
 def container_exits(message: str, code: int = 1) -> Case:

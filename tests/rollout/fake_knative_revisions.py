@@ -4,7 +4,8 @@ chosen number of ticks after they were made, then Ready; or, on demand, through 
 (``fake_knative_conditions``). Each revision has one pod, as the kubelet reports it in the same
 state: its user container and Knative's queue-proxy, running when the revision is Ready, else
 the user container waiting with the case's reason and message (none while it is unscheduled).
-Time is logical: each API request is one tick."""
+What the controller copies from an unscheduled pod follows ``config-deployment`` as it is set
+(``deployment_config``: the fake API's ConfigMap). Time is logical: each API request is one tick."""
 
 import copy
 
@@ -54,7 +55,7 @@ class FakeRevisions:
     def revision_view(self, revision: dict) -> dict:
         hidden = ("made_at", "ready_at")
         view = copy.deepcopy({k: v for k, v in revision.items() if k not in hidden})
-        conditions = self._case(revision).conditions()
+        conditions = self._case(revision).conditions(self._always_schedulable())
         view["status"] = {"observedGeneration": 1, "conditions": conditions}
         return view
 
@@ -70,6 +71,16 @@ class FakeRevisions:
             age -= ticks
         return DEPLOYING_CASE if self.ticks < revision["ready_at"] else READY
 
+    def deployment_config(self) -> dict[str, str]:
+        """config-deployment's data as Knative's controller reads it (empty: its defaults)."""
+        return {}
+
+    def _always_schedulable(self) -> bool:
+        """``pod-is-always-schedulable`` as Knative reads it: Go's strconv.ParseBool, false when
+        unset (pkg/deployment/config.go:218; config/core/configmaps/deployment.yaml:146-153)."""
+        value = self.deployment_config().get("pod-is-always-schedulable", "false")
+        return value in ("1", "t", "T", "TRUE", "true", "True")
+
     def pod_view(self, revision: dict) -> dict:
         """The revision's pod as the API server serves it: labels as Knative's Deployment puts
         them, status as the kubelet writes it (core/v1 PodStatus, ContainerStatus)."""
@@ -77,14 +88,14 @@ class FakeRevisions:
         pod = f"{name}-deployment-5d8f7c9b6-x2k4q"  # <deployment>-<template hash>-<suffix>
         user = revision["spec"]["containers"][0]
         ready = case == READY
-        scheduled = ready or case.waiting is not None
+        scheduled = case.unscheduled is None
         labels = revision["metadata"]["labels"] | {"serving.knative.dev/revision": name}
         status = {
             "phase": "Running" if ready else "Pending",
             "conditions": [
                 {"type": "PodScheduled", "status": TRUE}
                 if scheduled
-                else {"type": "PodScheduled", "status": FALSE} | _said(*case.resources[1:])
+                else {"type": "PodScheduled", "status": FALSE} | _said(*case.unscheduled)
             ],
         }
         if scheduled:

@@ -9,7 +9,7 @@ from kubernetes.client.exceptions import ApiException
 from knative.errors import RolloutError
 from knative.kube.calls import connect
 from knative.kube.service import CONFLICT_RETRIES, KnativeService
-from knative.kube.waiting import is_ready, pods_state
+from knative.kube.waiting import State, is_ready, pods_state, state_of
 from tests.rollout.fake_knative_conditions import container_exits
 from tests.support.fake_clock import FakeClock
 
@@ -318,6 +318,32 @@ def test_a_pods_state_is_its_user_containers_and_a_final_reason_comes_first():
     assert state.message == (
         'image "registry.example.com/hp:bbbbbbb" is not a valid image name: the kubelet says'
     )
+
+
+def test_a_pod_the_scheduler_has_not_placed_is_judged_as_when_knative_copies_it():
+    def unscheduled(reason: str) -> client.V1Pod:
+        scheduled = client.V1PodCondition(
+            type="PodScheduled", status="False", reason=reason, message="0/3 nodes are available"
+        )
+        return client.V1Pod(status=client.V1PodStatus(conditions=[scheduled]))
+
+    for reason in ("Unschedulable", "SchedulingGated"):
+        state = pods_state([unscheduled(reason)])
+        assert state == State(False, False, reason, "0/3 nodes are available")
+        revision = {
+            "metadata": {"generation": 1},
+            "status": {
+                "observedGeneration": 1,
+                "conditions": [
+                    {"type": "Ready", "status": "False", "reason": reason}
+                    | {"message": "0/3 nodes are available"}
+                ],
+            },
+        }
+        assert state_of(revision) == state  # the same state, so the same line
+    assert pods_state([unscheduled("SchedulerError")]).failed is True  # as Knative's copy is
+    waiting_and_stuck = [unscheduled("Unschedulable"), _pod(("user-container", "InvalidImageName"))]
+    assert pods_state(waiting_and_stuck).reason == "InvalidImageName"  # a failed one first
 
 
 def test_kubeconfig_comes_from_the_environment(knative, tmp_path, monkeypatch):
