@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 RUNTIME := $(VENV)/.runtime-installed
 STAMP := $(VENV)/.installed
 
-.PHONY: install run train test lint bench capacity loadtest constraints clean image
+.PHONY: install run train test lint bench capacity loadtest recommend constraints clean image
 
 install: $(STAMP)
 
@@ -55,7 +55,7 @@ constraints:  ## re-pin every transitive dependency (after changing a requiremen
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache reports
 
-bench: install  ## cold start, idle memory, req/s and latency of the real server (needs wrk)
+bench: install  ## start, memory, req/s and p99 of the real server, each as a ratio to the floor of its stack (needs wrk)
 	$(BIN)/python -m loadtest.bench
 
 # Per-pod capacity: the image under knative/base/service.yaml's resources, concurrency swept by
@@ -76,3 +76,7 @@ loadtest: install  ## load $(TARGET_URL) with the $(SHAPE) shape; exits 1 if the
 	mkdir -p reports
 	$(BIN)/locust --config loadtest/locust.conf --host $(TARGET_URL) --shape $(SHAPE) \
 		--users $(USERS) --run-time $(DURATION) --csv reports/loadtest --html reports/loadtest.html
+
+recommend: install  ## Knative settings and their cost from loadtest/capacity-measured.json (PEAK_RPS, SLO_P99_MS); writes reports/recommend/
+	$(BIN)/python -m loadtest.recommend $(if $(PEAK_RPS),--peak-rps $(PEAK_RPS)) \
+		$(if $(SLO_P99_MS),--slo-p99-ms $(SLO_P99_MS))

@@ -31,16 +31,18 @@ def build_app(config: dict[str, Any] | None = None) -> Flask:
     register_error_handlers(app)
     register_endpoints(app, DataPlane(model, schema, metrics, settings))
     metrics.install(app)
-    app.wsgi_app = who_answered(app.wsgi_app, model.version, settings.revision, settings.pod_name)
+    app.wsgi_app = who_answered(app.wsgi_app, who_answers(model.version, settings))
     return app
 
 
-def who_answered(
-    wsgi_app: WSGIApp, model_version: str, revision: str, pod_name: str | None = None
-) -> WSGIApp:
-    """Name the model version, the Knative revision and (if revealed) the pod on every response."""
-    stamp = [("X-Model-Version", model_version), ("X-Revision", revision)]
-    stamp += [("X-Pod", pod_name)] if pod_name else []
+def who_answers(model_version: str, settings: Settings) -> list[tuple[str, str]]:
+    """The headers naming the model version, the Knative revision and (if revealed) the pod."""
+    stamp = [("X-Model-Version", model_version), ("X-Revision", settings.revision)]
+    return stamp + [("X-Pod", settings.pod_name)] if settings.pod_name else stamp
+
+
+def who_answered(wsgi_app: WSGIApp, stamp: list[tuple[str, str]]) -> WSGIApp:
+    """Put ``stamp`` (``who_answers``) on every response."""
 
     def stamped(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         def start(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:

@@ -6,7 +6,7 @@ deadline and the limit bound what one client can cost, whatever it sends or fail
 
 import asyncio
 import zlib
-from collections.abc import Mapping
+from collections.abc import Awaitable, Mapping
 
 from granian.rsgi import HTTPProtocol
 
@@ -16,8 +16,50 @@ from .errors import InvalidInput, PayloadTooLarge, RequestTimeout, UnsupportedMe
 WINDOW_BITS = {"gzip": 31, "x-gzip": 31, "deflate": 15}
 
 
+class Deadline:
+    """One deadline for every body being read, kept by one timer that cuts the reads that are
+    due, a tenth of the deadline apart: a read is cut between ``seconds`` and 1.1 times that.
+
+    ``asyncio.timeout`` arms and cancels a timer of the event loop for every request, which
+    cost ~15 us a request here (a tenth of a single-row prediction); this costs ~1 us.
+    """
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self._due: dict[asyncio.Task, float | None] = {}  # reads in progress; None: cut
+        self._sweeping = False
+
+    async def within(self, read: Awaitable[bytes]) -> bytes:
+        """``await read``; ``TimeoutError`` once it has taken ``seconds``."""
+        task = asyncio.current_task()
+        loop = task.get_loop()
+        self._due[task] = loop.time() + self.seconds
+        if not self._sweeping:
+            self._sweeping = True
+            loop.call_later(self.seconds / 10, self._sweep, loop)
+        try:
+            return await read
+        except asyncio.CancelledError:
+            if self._due[task] is not None:  # not cut here: the server is stopping
+                raise
+            task.uncancel()
+            raise TimeoutError from None
+        finally:
+            del self._due[task]
+
+    def _sweep(self, loop: asyncio.AbstractEventLoop) -> None:
+        now = loop.time()
+        for task, due in self._due.items():
+            if due is not None and due <= now:
+                self._due[task] = None
+                task.cancel()
+        self._sweeping = bool(self._due)
+        if self._sweeping:
+            loop.call_later(self.seconds / 10, self._sweep, loop)
+
+
 async def read_body(
-    proto: HTTPProtocol, headers: Mapping[str, str], max_bytes: int, timeout: float
+    proto: HTTPProtocol, headers: Mapping[str, str], max_bytes: int, deadline: Deadline
 ) -> bytes:
     """The body of an RSGI request, decoded; raise the client's error if it cannot be had."""
     encoding = headers.get("content-encoding", "identity").strip().lower()
@@ -29,17 +71,13 @@ async def read_body(
     length = None if chunked else headers.get("content-length")
     if length is not None and int(length) > max_bytes:  # the HTTP layer checked it is a number
         raise _too_large(max_bytes)
+    if not chunked and length is None:
+        return b""
     try:
-        async with asyncio.timeout(timeout):
-            if chunked:
-                raw = await _chunks_up_to(proto, max_bytes)
-            elif length is not None:
-                raw = await proto()
-            else:
-                return b""
+        raw = await deadline.within(_chunks_up_to(proto, max_bytes) if chunked else proto())
     except TimeoutError:
         raise RequestTimeout(
-            f"request body not received within {timeout:g} s (READ_TIMEOUT_SECONDS)"
+            f"request body not received within {deadline.seconds:g} s (READ_TIMEOUT_SECONDS)"
         ) from None
     return raw if encoding == "identity" or not raw else _decoded(raw, encoding, max_bytes)
 

@@ -1,24 +1,37 @@
-"""The Flask (WSGI) app served over granian's RSGI interface, each body read ahead of it.
+"""The Flask (WSGI) app served over granian's RSGI interface, each body read ahead of it, and
+the prediction endpoints answered on a lean path beside it.
 
 Under WSGI, granian hands the app a body stream that the one Python thread reads: a client that
 sent its body slowly, or never, held every other request. Under RSGI the body arrives on
 granian's I/O threads while the Python thread serves the others (``function.body``); the app is
 called only once the whole body is in memory, so it never waits on a client.
+
+A prediction (``POST`` to an endpoint in ``function.endpoints.PREDICTIONS``) that the model is
+ready for is answered here, by the handler its Flask view calls, with the same headers and
+metrics: Flask's request and response objects, routing and hooks cost more than the model.
+Whatever the handler refuses goes to Flask with the error, and Flask answers it as it answers
+every error (``raise_gateway_error``); everything else goes to Flask as it came.
 """
 
 import io
 import sys
+import time
 from typing import Any
 
 from flask import Flask, request
-from granian.rsgi import HTTPProtocol, Scope
+from granian.rsgi import Headers, HTTPProtocol, Scope
 
-from .body import read_body
+from .app import who_answers
+from .body import Deadline, read_body
+from .endpoints import PREDICTIONS
+from .endpoints.shared import PLANE, Handler
 from .errors import PredictorError
 
-# The environ key holding (error class, message) when the body could not be read.
-BODY_ERROR = "house_price.body_error"
+# The environ key holding (error class, message) of what the gateway refused: a body it could
+# not read, or a prediction its handler refused.
+GATEWAY_ERROR = "house_price.gateway_error"
 NOT_PASSED_ON = frozenset({"content-length", "content-encoding", "transfer-encoding"})
+Error = tuple[type[PredictorError], str]
 
 
 class Gateway:
@@ -27,20 +40,45 @@ class Gateway:
     def __init__(self, app: Flask) -> None:
         self.app = app
         self.max_bytes = app.config["MAX_CONTENT_LENGTH"]
-        self.timeout = app.config["READ_TIMEOUT_SECONDS"]
-        app.before_request(raise_body_error)
+        self.deadline = Deadline(app.config["READ_TIMEOUT_SECONDS"])
+        self.plane = plane = app.extensions[PLANE]
+        self.stamp = who_answers(plane.model.version, plane.settings)
+        # Path -> (rule, handler); a path with a <version> takes the version served
+        version = plane.model.version
+        self.lean = {rule.replace("<version>", version): (rule, handle)
+                     for rule, handle in PREDICTIONS.items()}  # fmt: skip
+        app.before_request(raise_gateway_error)
 
     async def __rsgi__(self, scope: Scope, proto: HTTPProtocol) -> None:
+        headers = joined(scope.headers)
         try:
-            body, error = await read_body(proto, scope.headers, self.max_bytes, self.timeout), None
+            body = await read_body(proto, scope.headers, self.max_bytes, self.deadline)
         except PredictorError as exc:
             # Its class and message, not the exception: its traceback holds ``proto``, and with it
             # the unread body, which keeps the connection open until the garbage collector runs.
-            body, error = b"", (type(exc), str(exc))
-        status, headers, content = self._call(_environ(scope, body, error))
-        if error:  # the rest of the body may be unread: this connection cannot carry another
-            headers.append(("Connection", "close"))
-        proto.response_bytes(status, headers, content)
+            status, reply, content = self._call(_environ(scope, headers, b"", _error(exc)))
+            # The rest of the body may be unread: no other request can follow on this connection
+            proto.response_bytes(status, [*reply, ("Connection", "close")], content)
+            return
+        error = None
+        lean = self.lean.get(scope.path) if scope.method == "POST" else None
+        if lean and self.plane.model.ready:
+            try:
+                return self._predict(proto, body, headers, *lean)
+            except PredictorError as exc:
+                error = _error(exc)
+            except Exception:  # a bug: Flask runs the handler again and answers it as any bug
+                pass
+        proto.response_bytes(*self._call(_environ(scope, headers, body, error)))
+
+    def _predict(
+        self, proto: HTTPProtocol, body: bytes, headers: dict[str, str], rule: str, handle: Handler
+    ) -> None:
+        """Answer a prediction on the lean path, counted as the middleware counts."""
+        started = time.perf_counter()
+        content, reply = handle(self.plane, body, headers)
+        proto.response_bytes(200, [*reply.items(), *self.stamp], content)
+        self.plane.metrics.answered(rule, "prediction", "200", time.perf_counter() - started)
 
     def _call(self, environ: dict[str, Any]) -> tuple[int, list[tuple[str, str]], bytes]:
         started = []
@@ -59,16 +97,29 @@ class Gateway:
         return (*started, content)
 
 
-def raise_body_error() -> None:
-    """Answer a body the gateway could not read with the app's own error response."""
-    error = request.environ.get(BODY_ERROR)
+def raise_gateway_error() -> None:
+    """Answer what the gateway refused with the app's own error response."""
+    error = request.environ.get(GATEWAY_ERROR)
     if error is not None:
         kind, message = error
         raise kind(message)
 
 
+def _error(exc: PredictorError) -> Error:
+    return type(exc), str(exc)
+
+
+def joined(headers: Headers) -> dict[str, str]:
+    """An RSGI request's headers by lowercase name, a repeated header's values joined with
+    commas, as a WSGI environ holds them."""
+    values = {}
+    for name, value in headers.items():
+        values[name] = f"{values[name]},{value}" if name in values else value
+    return values
+
+
 def _environ(
-    scope: Scope, body: bytes, error: tuple[type[PredictorError], str] | None
+    scope: Scope, headers: dict[str, str], body: bytes, error: Error | None
 ) -> dict[str, Any]:
     """The WSGI environ (PEP 3333) of an RSGI request, with the body already read and decoded."""
     server_name, _, server_port = scope.server.rpartition(":")
@@ -89,11 +140,14 @@ def _environ(
         "wsgi.multithread": False,
         "wsgi.multiprocess": False,
         "wsgi.run_once": False,
-        BODY_ERROR: error,
+        GATEWAY_ERROR: error,
     }
-    for name, value in scope.headers.items():
-        if name in NOT_PASSED_ON:
-            continue
-        key = "CONTENT_TYPE" if name == "content-type" else f"HTTP_{name.upper().replace('-', '_')}"
-        environ[key] = f"{environ[key]},{value}" if key in environ else value
+    for name, value in headers.items():
+        if name not in NOT_PASSED_ON:
+            key = (
+                "CONTENT_TYPE"
+                if name == "content-type"
+                else f"HTTP_{name.upper().replace('-', '_')}"
+            )
+            environ[key] = value
     return environ

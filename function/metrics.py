@@ -13,6 +13,7 @@ the card's label range into equal parts, the same for every model trained on the
 that blue's and green's answers can be compared bucket by bucket.
 """
 
+import bisect
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -53,6 +54,7 @@ class Metrics:
             "house_price_request_duration_seconds", "Time spent handling a request",
             ["revision", "endpoint", "kind"], buckets=LATENCY_BUCKETS, registry=self.registry,
         )  # fmt: skip
+        self._children: dict[tuple[str, ...], tuple[Counter, Histogram]] = {}
         self.rows = Counter("house_price_rows_predicted", "Rows predicted", registry=self.registry)
         Info("house_price_model", "The model being served", registry=self.registry).info(
             {"name": "house-price", "version": model.version, "revision": revision}
@@ -83,30 +85,34 @@ class Metrics:
         encoder, content_type = choose_encoder(request.headers.get("Accept"))
         return Response(encoder(self.registry), content_type=content_type)
 
-    def _middleware(self, wsgi_app: WSGIApp, predictions: set[str]) -> WSGIApp:
-        requests, latency = {}, {}  # label children, cached: labels() is the costly part
+    def answered(self, endpoint: str, kind: str, status: str, seconds: float) -> None:
+        """Count one answered request and the time it took (the middleware's and the gateway's
+        lean path's one way to count)."""
+        series = (self.revision, endpoint, kind)
+        counter, histogram = self._children.get((*series, status)) or self._child(series, status)
+        counter.inc()
+        histogram.observe(seconds)
 
+    def _child(self, series: tuple[str, str, str], status: str) -> tuple[Counter, Histogram]:
+        """The label children of a series, cached: ``labels()`` is the costly part."""
+        child = self.requests.labels(*series, status), self.latency.labels(*series)
+        self._children[(*series, status)] = child
+        return child
+
+    def _middleware(self, wsgi_app: WSGIApp, predictions: set[str]) -> WSGIApp:
         def counted(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
             started = time.perf_counter()
-            posted = environ.get("REQUEST_METHOD") == "POST"
-
-            def labels() -> tuple[str, str, str]:  # known once the app has routed the request
-                endpoint = environ.get(RULE, "unmatched")
-                kind = "prediction" if posted and endpoint in predictions else "other"
-                return self.revision, endpoint, kind
+            answer = []
 
             def start(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
-                key = (*labels(), status[:3])
-                if key not in requests:
-                    requests[key] = self.requests.labels(*key)
-                requests[key].inc()
+                answer[:] = [status[:3]]
                 return start_response(status, headers, exc_info)
 
             response = wsgi_app(environ, start)
-            series = labels()
-            if series not in latency:
-                latency[series] = self.latency.labels(*series)
-            latency[series].observe(time.perf_counter() - started)
+            endpoint = environ.get(RULE, "unmatched")  # known once the app has routed it
+            posted = environ.get("REQUEST_METHOD") == "POST"
+            kind = "prediction" if posted and endpoint in predictions else "other"
+            self.answered(endpoint, kind, answer[0], time.perf_counter() - started)
             return response
 
         return counted
@@ -129,9 +135,12 @@ class PredictedValues:
 
     prometheus_client's ``Histogram.observe`` takes one value and scans the buckets in Python
     (~7 us a row with 46 buckets: 37 ms for a batch of 10,000 rows); counting a batch with numpy
-    costs ~5 us for one row and ~1 ms for 10,000. Exposed through prometheus_client's own
-    ``HistogramMetricFamily``, so the text is the library's.
+    costs ~5 us for one row and ~1 ms for 10,000, and a binary search per row in Python ~0.3 us
+    for one row: a batch of up to ``FEW`` rows is counted in Python. Exposed through
+    prometheus_client's own ``HistogramMetricFamily``, so the text is the library's.
     """
+
+    FEW = 16
 
     NAME = "house_price_predicted_value"
     HELP = "Prices the model answered, in $1000s (the card's target unit), one per row"
@@ -139,12 +148,19 @@ class PredictedValues:
     def __init__(self, revision: str, bounds: tuple[float, ...]) -> None:
         self.revision = revision
         self.bounds = np.array(bounds)
+        self._bounds = list(bounds)
         self._counts = np.zeros(len(bounds) + 1, dtype=np.int64)  # the last: above every bound
         self._sum = 0.0
         self._lock = threading.Lock()  # a scrape must see counts and sum of the same batches
 
     def observe(self, values: np.ndarray) -> None:
-        # Bucket i holds bounds[i-1] < value <= bounds[i]: Prometheus's "le"
+        # Bucket i holds bounds[i-1] < value <= bounds[i]: Prometheus's "le" (and bisect_left's)
+        if values.size <= self.FEW:
+            with self._lock:
+                for value in values.tolist():
+                    self._counts[bisect.bisect_left(self._bounds, value)] += 1
+                    self._sum += value
+            return
         counts = np.bincount(np.searchsorted(self.bounds, values), minlength=self._counts.size)
         total = float(values.sum(dtype=np.float64))
         with self._lock:

@@ -134,6 +134,8 @@ def _json_data(data: Any, datatype: str) -> np.ndarray:
         array = np.array(values, dtype=np.int64 if whole else np.float64)
     except OverflowError:
         array = None
-    if array is None or (array.size and (array.min() < limits.min or array.max() > limits.max)):
+    # A 64-bit datatype's range is the parsed array's own: a value beyond it is an OverflowError
+    narrow = dtype.itemsize < 8 and array is not None and array.size
+    if array is None or (narrow and (array.min() < limits.min or array.max() > limits.max)):
         raise InvalidInput(f"input data has a value out of the range of {datatype}")
     return array.astype(dtype, copy=False)

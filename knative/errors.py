@@ -21,5 +21,15 @@ class GateFailed(Exception):
     """The candidate failed its gate and traffic was put back as it was (exit code 1)."""
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (CI cancels a job, a pod is evicted), raised where Ctrl-C raises
+    KeyboardInterrupt, so it is handled the same way; exit code 143 instead of 130."""
+
+
 class Interrupted(Exception):
-    """Ctrl-C stopped a restore half-way; the message says where traffic is (exit code 130)."""
+    """Ctrl-C or SIGTERM stopped the command; the message says where traffic is (exit code 130,
+    or 143 when ``by`` is ``Terminated``)."""
+
+    def __init__(self, message: str, by: BaseException | None = None) -> None:
+        super().__init__(message)
+        self.code = 143 if isinstance(by, Terminated) else 130

@@ -40,7 +40,7 @@ from loadtest.local_server import REPO, free_port
 MANIFEST = REPO / "knative" / "base" / "service.yaml"
 LOCUST_CONF = REPO / "loadtest" / "locust.conf"
 ROW = json.loads((REPO / "model_data" / "sample-row.json").read_text())
-LEVELS = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048)
+LEVELS = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096)
 # Lua for wrk: the single-row POST, and at the end one JSON line with exact figures (microseconds)
 # instead of wrk's rounded text report.
 WRK_SCRIPT = """wrk.method = "POST"

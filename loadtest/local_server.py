@@ -8,6 +8,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 import requests
@@ -25,7 +26,13 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start_server(python=sys.executable, cwd=REPO, prefix=(), output=subprocess.PIPE, **env):
+def start_server(
+    python: str | Path = sys.executable,
+    cwd: Path = REPO,
+    prefix: Sequence[str] = (),
+    output: int | None = subprocess.PIPE,
+    **env: str,
+) -> tuple[subprocess.Popen, str]:
     """Start ``[*prefix, python, -m, function]`` on a free port; return (process, base URL)."""
     port = free_port()
     environment = {**os.environ, "HOST": "127.0.0.1", "PORT": str(port), **env}
@@ -40,7 +47,7 @@ def start_server(python=sys.executable, cwd=REPO, prefix=(), output=subprocess.P
     return process, f"http://127.0.0.1:{port}"
 
 
-def wait_ready(process, url, timeout=30) -> None:
+def wait_ready(process: subprocess.Popen, url: str, timeout: float = 30) -> None:
     """Poll /readyz until 200; raise ``ServerFailed`` with the output if it exits or times out."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -57,7 +64,7 @@ def wait_ready(process, url, timeout=30) -> None:
     raise ServerFailed(f"server not ready within {timeout}s: {process.communicate()[0]}")
 
 
-def stop(process) -> None:
+def stop(process: subprocess.Popen) -> None:
     """SIGTERM (as Knative sends it), then SIGKILL if it does not exit within 10 s."""
     if process.poll() is None:
         process.terminate()

@@ -13,13 +13,24 @@ from flask import Flask
 from .. import page
 from ..dataplane import DataPlane
 from .cloudevents import cloudevents
-from .kserve_v1 import kserve_v1
-from .open_inference import open_inference
+from .kserve_v1 import PREDICT, kserve_v1
+from .kserve_v1 import handle as predict_v1
+from .open_inference import INFER, VERSION_INFER, open_inference
+from .open_inference import handle as infer_v2
+from .records import handle as predict_records
 from .records import records
 from .service import PAGE, service
-from .shared import PLANE
+from .shared import PLANE, Handler
 
 BLUEPRINTS = (records, kserve_v1, open_inference, cloudevents, service)
+# The prediction endpoints that the gateway also answers without Flask (``function.gateway``),
+# by their URL rule, with the handler their views call.
+PREDICTIONS: dict[str, Handler] = {
+    "/predict": predict_records,
+    PREDICT: predict_v1,
+    INFER: infer_v2,
+    VERSION_INFER: infer_v2,
+}
 
 
 def register_endpoints(app: Flask, plane: DataPlane) -> None:

@@ -2,32 +2,37 @@
 metadata and health, each model path also under ``/versions/<version>``. Tensors are decoded
 and encoded by ``function.v2``."""
 
-from flask import Blueprint, Response, current_app, request
+from collections.abc import Mapping
+
+from flask import Blueprint, Response
 
 from .. import v2
-from ..dataplane import MODEL
+from ..dataplane import MODEL, DataPlane
 from .service import live, ready
-from .shared import needs_model, plane, require_json, respond
+from .shared import answer, mimetype, needs_model, plane, require_json, respond
 
 MODEL_PATH = f"/v2/models/{MODEL}"
 VERSION_PATH = f"{MODEL_PATH}/versions/<version>"
+INFER, VERSION_INFER = f"{MODEL_PATH}/infer", f"{VERSION_PATH}/infer"
 
 open_inference = Blueprint("open_inference", __name__)
 
 
-@open_inference.post(f"{MODEL_PATH}/infer")
-@open_inference.post(f"{VERSION_PATH}/infer")
+def handle(
+    served: DataPlane, body: bytes, headers: Mapping[str, str]
+) -> tuple[bytes, dict[str, str]]:
+    length = headers.get(v2.LENGTH_HEADER.lower())
+    if length is None and mimetype(headers):  # V2 clients may send JSON with no content type
+        require_json(headers)
+    matrix, request_id, binary = v2.decode_request(body, length, served.schema)
+    return v2.encode_response(served.predict(matrix), served.model.card, request_id, binary)
+
+
+@open_inference.post(INFER)
+@open_inference.post(VERSION_INFER)
 @needs_model
 def infer() -> Response:
-    length = request.headers.get(v2.LENGTH_HEADER)
-    if length is None and request.mimetype:  # V2 clients may send JSON with no content type
-        require_json()
-    served = plane()
-    matrix, request_id, binary = v2.decode_request(request.get_data(), length, served.schema)
-    body, headers = v2.encode_response(
-        served.predict(matrix), served.model.card, request_id, binary
-    )
-    return current_app.response_class(body, 200, headers)
+    return answer(handle)
 
 
 @open_inference.get(MODEL_PATH)

@@ -5,13 +5,17 @@ server and Knative's admission webhook can reject it before anything is written.
 """
 
 from knative.commands.steps import Context, apply, dry_run, show_plan, wait_until_routed
+from knative.commands.warm import WarmStart, initial_scale
 from knative.errors import RolloutError
-from knative.traffic.plan import GREEN, Traffic, for_deploy, tag_url, traffic_of
+from knative.traffic.plan import BLUE, GREEN, Traffic, for_deploy, tag_url, traffic_of
 from knative.traffic.template import model_path, new_template, revision_name, serves
 
 
-def deploy(ctx: Context, image: str, model_version: str, release: str) -> int:
-    """New revision at 0 % tagged green, the serving one kept tagged blue; wait, print its URL."""
+def deploy(
+    ctx: Context, image: str, model_version: str, release: str, warm: WarmStart | None = None
+) -> int:
+    """New revision at 0 % tagged green, the serving one kept tagged blue, with ``warm``
+    its initial-scale sized for blue's traffic; wait, print its URL."""
     name = revision_name(ctx.service.name, model_version, release)
     model = model_path(model_version)
     service = ctx.service.get()
@@ -22,14 +26,17 @@ def deploy(ctx: Context, image: str, model_version: str, release: str) -> int:
     def plan(fresh: dict) -> Traffic:
         return for_deploy(traffic_of(fresh), name)
 
-    def template(fresh: dict) -> dict:
-        return new_template(fresh, name, image, model)
-
     after = plan(service)
-    template(service)  # a bad image stops here, before anything is written
+    new_template(service, name, image, model)  # a bad image stops here, before anything is written
+    scale = initial_scale(service["spec"]["template"], after.tags[BLUE], warm) if warm else None
+
+    def template(fresh: dict) -> dict:
+        return new_template(fresh, name, image, model, scale)
+
     print(f"deploy {name} (image {image}, MODEL_PATH {model}) at 0 % tagged {GREEN}")
     if ctx.dry_run:
         kn_args = ["--image", image, "--revision-name", name, "--env", f"MODEL_PATH={model}"]
+        kn_args += ["--scale-init", str(scale)] if scale else []
         show_plan(ctx, service["spec"].get("traffic"), after, kn_args)
         return 0
     try:
@@ -69,7 +76,10 @@ def _wait_and_report(ctx: Context, name: str, where_traffic_is: str) -> int:
         print(f"revision {name} is ready")
         live = wait_until_routed(ctx)
     except RolloutError as exc:
-        raise RolloutError(f"{exc}; {where_traffic_is}") from None
+        pods = f"-n {ctx.service.namespace} -l serving.knative.dev/revision={name}"
+        raise RolloutError(
+            f"{exc}; {where_traffic_is}; its pods say more: kubectl describe pods {pods}"
+        ) from None
     percent, url = traffic_of(live).percent(name), tag_url(live, name)
     print(f"{name} serves {percent} % and answers at its tag URL: {url or '(none)'}")
     return 0

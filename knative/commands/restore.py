@@ -1,9 +1,9 @@
 """Back to the split a gated command started from, after a failed gate or a step that failed.
 
-The restore is one guarded patch: it is never written over someone else's change. Ctrl-C during
-it does not leave traffic on a failing candidate silently: the restore is tried once more, and
-if that is interrupted or fails too, stderr says loudly what the traffic is now (read back) and
-the command that puts it back (exit code 130).
+The restore is one guarded patch: it is never written over someone else's change. Ctrl-C (or
+SIGTERM) during it does not leave traffic on a failing candidate silently: the restore is tried
+once more, and if that is interrupted or fails too, stderr says loudly what the traffic is now
+(read back) and the command that puts it back (exit code 130, 143 for SIGTERM).
 """
 
 import sys
@@ -30,8 +30,8 @@ def back_to_start(ctx: Context, start: Traffic, reason: str, changed: bool) -> G
                 _put_back(ctx, start)
             except Superseded as exc:
                 raise Superseded(f"{reason}; {exc}") from None
-            except (KeyboardInterrupt, RolloutError):
-                raise Interrupted(_stranded(ctx, start, reason)) from None
+            except (KeyboardInterrupt, RolloutError) as exc:
+                raise Interrupted(_stranded(ctx, start, reason), exc) from None
         except Superseded as exc:
             raise Superseded(f"{reason}; {exc}") from None
         except RolloutError as exc:

@@ -44,7 +44,7 @@ def shift(
         print(f"nothing to do: {candidate} already has {start.percent(candidate)} %")
         return 0
     names = (candidate, incumbent_of(start, candidate))
-    gates = Gates(ctx.clock, settings, service, names)
+    gates = Gates(ctx.clock, settings, service, names, ctx.service.calls.timeout)
     print(
         f"shift {candidate} from {start.percent(candidate)} % through "
         f"{', '.join(map(str, todo))} %, against {gates.incumbent}"

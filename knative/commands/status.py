@@ -2,7 +2,8 @@
 
 import json
 
-from knative.kube.service import KnativeService, is_ready, not_ready_reason
+from knative.kube.service import KnativeService
+from knative.kube.waiting import is_ready, not_ready_reason
 from knative.record import ANNOTATION
 from knative.text import aligned
 

@@ -6,7 +6,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from knative.errors import RolloutError, WriteFailed
-from knative.kube.service import KnativeService, is_ready, not_ready_reason
+from knative.kube.service import KnativeService
+from knative.kube.waiting import is_ready, not_ready_reason
 from knative.lease.guard import Guard
 from knative.traffic.kn import kn_update
 from knative.traffic.plan import Traffic, to_targets, traffic_of

@@ -1,17 +1,21 @@
 """The live-traffic gate: once a step has carried real traffic for ``--interval``, the candidate's
-error ratio and p99 over that window, from the predictor's own metrics in Prometheus (labelled by
-revision), against absolute limits and against the incumbent's over the same window.
+error ratio, p99 and predictions (``prediction_shift.py``) over that window, from the predictor's
+own metrics in Prometheus (labelled by revision), against absolute limits and against the
+incumbent's over the same window.
 
-Too few requests in the window is its own outcome, never a pass: wait (bounded), or fail.
+Too few requests or predictions in the window is its own outcome, never a pass: wait (bounded),
+or fail.
 """
 
 import math
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
+from knative.gates import prediction_shift
 from knative.gates.checks import Check, GateRun
+from knative.gates.prediction_shift import Predictions, shift_check
 from knative.gates.prometheus import Prometheus, PrometheusError
 from knative.gates.settings import GateSettings
 from knative.text import percent
@@ -52,12 +56,15 @@ class Window:
     requests: dict[str, float]
     errors: dict[str, float]
     p99_ms: dict[str, float]
+    predictions: dict[str, Predictions] = field(default_factory=dict)
 
 
 def measure(prometheus: Prometheus, revisions: list[str], seconds: int) -> Window:
     found = {name: prometheus.query(q) for name, q in queries(revisions, seconds).items()}
     p99_ms = {revision: value * 1000 for revision, value in found["p99"].items()}
-    return Window(seconds, found["requests"], found["errors"], p99_ms)
+    buckets = prometheus.query_by(prediction_shift.query(revisions, seconds), ("revision", "le"))
+    predictions = prediction_shift.by_revision(buckets)
+    return Window(seconds, found["requests"], found["errors"], p99_ms, predictions)
 
 
 def live_gate(
@@ -78,18 +85,27 @@ def live_gate(
     clock.sleep(interval)
     while True:
         seconds = max(1, int(clock.monotonic() - since))  # within the step
-        window, sent = measure(prometheus, [candidate, incumbent], seconds), sent + 3
+        window, sent = measure(prometheus, [candidate, incumbent], seconds), sent + 4
         checks = window_checks(window, candidate, incumbent, limits)
+        if checks[0].passed:
+            checks.append(shift_check(window.predictions, candidate, incumbent, limits))
+        short = [check for check in checks if check.passed is False and _no_data(check)]
         extra = clock.monotonic() - since - interval
-        if not checks[0].passed and limits.on_no_data == "wait" and extra < limits.no_data_timeout:
+        if short and limits.on_no_data == "wait" and extra < limits.no_data_timeout:
             pause = min(interval, limits.no_data_timeout - extra)
-            print(f"live after step {step}: {checks[0].line}; waiting {pause:.0f} s more")
+            print(f"live after step {step}: {short[0].line}; waiting {pause:.0f} s more")
             clock.sleep(pause)
             continue
-        if not checks[0].passed:
+        if short:
             note = f" after {seconds} s (--on-no-data {limits.on_no_data})"
-            checks = [replace(checks[0], line=checks[0].line + note)]
+            checks = [replace(c, line=c.line + note) if c is short[0] else c for c in checks]
         return GateRun("live", step, checks, sent, time.perf_counter() - started)
+
+
+def _no_data(check: Check) -> bool:
+    """Whether ``check`` has no verdict for lack of data (the traffic check, or too few
+    predictions)."""
+    return check.name == "traffic" or check.numbers.get("enough") is False
 
 
 def window_checks(

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import requests
 
+from knative.deadline import DeadlineExceeded, no_answer, session, within
+
 # A valid ``POST /predict`` body (a list of records): the repository's sample row.
 SAMPLE_ROW = Path(__file__).resolve().parents[2] / "model_data" / "sample-row.json"
 PROBE_ROWS = [json.loads(SAMPLE_ROW.read_text())]
@@ -38,16 +40,16 @@ def predict(url: str, revision: str, rows: list[dict]) -> Answers:
     """Predictions for ``rows`` from ``url``, which must answer as ``revision`` (X-Revision)."""
     endpoint = url.rstrip("/") + "/predict"
     predictions, version, sent = [], None, 0
-    with requests.Session() as session:
+    with session() as http:
         for start in range(0, len(rows), BATCH_ROWS):
             batch = rows[start : start + BATCH_ROWS]
             where = f"rows {start + 1}-{start + len(batch)}"
             timeout = PROBE_TIMEOUT if sent else WARM_UP_TIMEOUT  # the first may wait for a pod
             sent += 1
             try:
-                response = session.post(endpoint, json=batch, timeout=timeout)
-            except requests.RequestException as exc:
-                raise NoPredictions(f"no answer to {where} ({type(exc).__name__})", sent) from None
+                response = within(http, "POST", endpoint, timeout, json=batch)
+            except (requests.RequestException, DeadlineExceeded) as exc:
+                raise NoPredictions(f"no answer to {where} ({no_answer(exc)})", sent) from None
             problem, values = _checked(response, revision, len(batch))
             if problem:
                 raise NoPredictions(f"{where}: {problem}", sent)

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import requests
 
+from knative.deadline import DeadlineExceeded, no_answer, session, within
 from knative.gates.checks import Check, GateRun
 from knative.gates.predictor import PROBE_ROWS, PROBE_TIMEOUT, WARM_UP_TIMEOUT, wrong_answer
 from knative.gates.settings import GateSettings
@@ -26,17 +27,17 @@ class Probe:
 def probe(url: str, revision: str, count: int) -> list[Probe]:
     """Warm the candidate up, then send ``count`` predictions to ``url`` and time each."""
     endpoint = url.rstrip("/") + "/predict"
-    with requests.Session() as session:
-        _send(session, endpoint, revision, WARM_UP_TIMEOUT)
-        return [_send(session, endpoint, revision, PROBE_TIMEOUT) for _ in range(count)]
+    with session() as http:
+        _send(http, endpoint, revision, WARM_UP_TIMEOUT)
+        return [_send(http, endpoint, revision, PROBE_TIMEOUT) for _ in range(count)]
 
 
-def _send(session: requests.Session, endpoint: str, revision: str, timeout: float) -> Probe:
+def _send(http: requests.Session, endpoint: str, revision: str, timeout: float) -> Probe:
     started = time.perf_counter()
     try:
-        response = session.post(endpoint, json=PROBE_ROWS, timeout=timeout)
-    except requests.RequestException as exc:
-        return Probe(_ms_since(started), f"no answer ({type(exc).__name__})")
+        response = within(http, "POST", endpoint, timeout, json=PROBE_ROWS)
+    except (requests.RequestException, DeadlineExceeded) as exc:
+        return Probe(_ms_since(started), f"no answer ({no_answer(exc)})")
     return Probe(_ms_since(started), wrong_answer(response, revision))
 
 

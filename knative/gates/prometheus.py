@@ -9,6 +9,7 @@ from typing import Any
 
 import requests
 
+from knative.deadline import DeadlineExceeded, no_answer, session, within
 from knative.errors import RolloutError
 
 TIMEOUT = 10.0
@@ -19,8 +20,10 @@ class PrometheusError(RolloutError):
 
 
 class Prometheus:
-    def __init__(self, url: str) -> None:
-        self.url = url.rstrip("/")
+    """Prometheus at ``url``; each answer must come whole within ``timeout`` seconds."""
+
+    def __init__(self, url: str, timeout: float = TIMEOUT) -> None:
+        self.url, self.timeout = url.rstrip("/"), timeout
 
     def version(self) -> str:
         """The server's version: proof that a Prometheus answers at ``url``."""
@@ -31,6 +34,10 @@ class Prometheus:
 
     def query(self, promql: str, label: str = "revision") -> dict[str, float]:
         """An instant query: each series' ``label`` and value (NaN values, 0/0, left out)."""
+        return {key[0]: value for key, value in self.query_by(promql, (label,)).items()}
+
+    def query_by(self, promql: str, labels: tuple[str, ...]) -> dict[tuple[str, ...], float]:
+        """An instant query: each series' ``labels`` values and its value (NaN left out)."""
         data = self._get("/api/v1/query", {"query": promql})
         if not isinstance(data, dict) or data.get("resultType") != "vector":
             raise PrometheusError(f"Prometheus at {self.url} answered no vector to {promql}")
@@ -39,8 +46,8 @@ class Prometheus:
             for series in data["result"]:
                 value = float(series["value"][1])
                 if not math.isnan(value):
-                    values[series["metric"].get(label, "")] = value
-        except (KeyError, IndexError, TypeError, ValueError) as exc:
+                    values[tuple(series["metric"].get(label, "") for label in labels)] = value
+        except (KeyError, IndexError, TypeError, ValueError, AttributeError) as exc:
             raise PrometheusError(
                 f"Prometheus at {self.url} answered a malformed vector to {promql}: {exc!r}"
             ) from None
@@ -49,9 +56,10 @@ class Prometheus:
     def _get(self, path: str, params: dict) -> Any:
         where = f"Prometheus at {self.url}"
         try:
-            response = requests.get(self.url + path, params=params, timeout=TIMEOUT)
-        except requests.RequestException as exc:
-            raise PrometheusError(f"{where} did not answer ({type(exc).__name__})") from None
+            with session() as http:
+                response = within(http, "GET", self.url + path, self.timeout, params=params)
+        except (requests.RequestException, DeadlineExceeded) as exc:
+            raise PrometheusError(f"{where} did not answer ({no_answer(exc)})") from None
         try:
             body = response.json()
             status = body["status"]

@@ -3,7 +3,8 @@
 - probes, before every step: the candidate answers, as itself, fast enough (``probes.py``);
 - quality, once before any traffic moves, after the first probes (which warm the candidate up):
   the reference rows on candidate and incumbent (``quality.py``);
-- live, after every step with ``--prometheus-url``: the step's real traffic (``live.py``).
+- live, after every step with ``--prometheus-url``: the step's real traffic (``live.py``), its
+  predicted prices against the incumbent's (``prediction_shift.py``).
 
 Their settings are ``settings.py``. A gate prints a line per check and returns a ``GateRun``;
 what to do about a failure is the command's business.
@@ -15,7 +16,7 @@ from knative.errors import RolloutError
 from knative.gates.checks import GateRun
 from knative.gates.live import live_gate, preflight
 from knative.gates.probes import probes_gate
-from knative.gates.prometheus import Prometheus
+from knative.gates.prometheus import TIMEOUT, Prometheus
 from knative.gates.quality import quality_gate
 from knative.gates.settings import GateSettings
 from knative.text import percent
@@ -26,7 +27,12 @@ class Gates:
     """The gates of one run for ``candidate`` against ``incumbent``; waits run on ``clock``."""
 
     def __init__(
-        self, clock: Any, settings: GateSettings, service: dict, names: tuple[str, str]
+        self,
+        clock: Any,
+        settings: GateSettings,
+        service: dict,
+        names: tuple[str, str],
+        timeout: float = TIMEOUT,
     ) -> None:
         self.clock, self.settings, (self.candidate, self.incumbent) = clock, settings, names
         self.urls = {
@@ -35,7 +41,7 @@ class Gates:
             or _url(service, self.incumbent, "--incumbent-url"),
         }
         url = settings.prometheus_url
-        self.prometheus = Prometheus(url) if url else None
+        self.prometheus = Prometheus(url, timeout) if url else None
 
     def describe(self) -> list[str]:
         settings = self.settings
@@ -53,7 +59,8 @@ class Gates:
             lines.append(
                 f"gate live, after each step: Prometheus at {self.prometheus.url}, at least "
                 f"{settings.min_requests} requests, error ratio <= {settings.max_error_ratio:g}, "
-                f"p99 <= {settings.max_p99_ms:g} ms, no worse than {self.incumbent}; "
+                f"p99 <= {settings.max_p99_ms:g} ms, no worse than {self.incumbent}, predictions "
+                f"within KS distance {settings.max_prediction_shift:g} of its (+ sampling); "
                 f"not enough data: {settings.on_no_data}"
             )
         else:

@@ -128,6 +128,9 @@ class GateSettings:
     latency_tolerance: float = option(
         "live", "0.5", NUMBER, "p99 at most this share above the incumbent's"
     )
+    max_prediction_shift: float = option(
+        "live", "0.10", RATIO, "KS distance of the predictions from the incumbent's, beyond noise"
+    )
 
     def report_path(self, command: str) -> Path:
         return Path(self.report.replace("{command}", command))

@@ -1,9 +1,12 @@
 """The Kubernetes API client and every call through it: bounded in time, failures retried.
 
-Each call carries ``_request_timeout`` (``--request-timeout``, default 10 s) and urllib3's own
+Each attempt of a call has ``--request-timeout`` (default 10 s) for its whole answer: the socket
+timeout bounds each read, and ``deadline`` cuts the connection when the whole answer has not come
+in time (a proxy that answers a byte at a time never trips a per-read timeout). urllib3's own
 retries are off (``connect`` turns them off), so this is the one retry policy: an answer 429, 500,
 502, 503 or 504, a refused or reset connection, or no answer in time is tried again after 1 s
 and after 2 s more, on the command's clock: 3 attempts, at most 3 x timeout + 3 s per call.
+An answer that is not the API's JSON (a proxy's HTML login page) is one line naming what came.
 Reads are always safe to repeat, and so is every write the tool makes: each carries a
 ``resourceVersion`` or creates by name, so a repeat of a write that did land answers 409, and
 the caller re-reads to see what the API holds.
@@ -17,11 +20,13 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from kubernetes import client, config
+from kubernetes.client import rest
 from kubernetes.client.exceptions import ApiException
 from kubernetes.config.config_exception import ConfigException
 from urllib3.exceptions import HTTPError, NewConnectionError
 from urllib3.exceptions import TimeoutError as NoAnswerInTime
 
+from knative.deadline import deadline, track
 from knative.errors import RolloutError
 
 REQUEST_TIMEOUT = 10.0
@@ -43,7 +48,30 @@ def connect(kubeconfig: str | None, context: str | None) -> client.ApiClient:
         where = "from the kubeconfig" if from_file else "in-cluster (no kubeconfig found)"
         raise RolloutError(f"cannot load the Kubernetes configuration {where}: {exc}") from None
     configuration.retries = False  # retries are ``Calls``' job, on the command's clock
-    return client.ApiClient(configuration)
+    api_client = client.ApiClient(configuration)
+    api_client.rest_client = _JsonAnswers(configuration)
+    return api_client
+
+
+class NotTheApi(ApiException):
+    """An answer that is not JSON: not the API server's (a proxy, a login page in between)."""
+
+
+class _JsonAnswers(rest.RESTClientObject):
+    """The client's HTTP layer with its connections known to ``deadline``, and an answer that is
+    not JSON raised as ``NotTheApi`` (the client would hand its text on as the object read)."""
+
+    def __init__(self, configuration: client.Configuration) -> None:
+        super().__init__(configuration)
+        track(self.pool_manager)
+
+    def request(self, *args: Any, **kwargs: Any) -> rest.RESTResponse:
+        answer = super().request(*args, **kwargs)
+        kind = answer.headers.get("Content-Type") or ""
+        if not rest.contenttype_matches(kind, "application", "json"):
+            text = answer.read().decode("utf-8", "replace")
+            raise NotTheApi(answer.status, answer.reason, answer.response, body=text)
+        return answer
 
 
 @dataclass(frozen=True)
@@ -70,9 +98,16 @@ class Calls:
         attempts = len(self.backoff) + 1
         for attempt, pause in enumerate((*self.backoff, None), 1):
             try:
-                return method(*args, _request_timeout=self.timeout, **kwargs)
+                with deadline(self.timeout):
+                    return method(*args, _request_timeout=self.timeout, **kwargs)
+            except ValueError as exc:  # JSON that does not parse, or not the object asked for
+                what = type(exc).__name__
+                raise RolloutError(
+                    f"could not {doing}: the API server's answer is not the Kubernetes API's "
+                    f"JSON ({what}: {_one_line(str(exc))})"
+                ) from None
             except ApiException as exc:
-                if exc.status == none_on:
+                if exc.status == none_on and not isinstance(exc, NotTheApi):
                     return None
                 if exc.status not in TRANSIENT or pause is None:
                     raise _api_error(exc, doing, attempt) from None
@@ -93,7 +128,7 @@ def _no_answer(exc: HTTPError, timeout: float) -> str:
     if isinstance(exc, NewConnectionError):  # a subclass of the timeout error, for history
         return f"cannot connect: {_os_error(exc)}"
     if isinstance(exc, NoAnswerInTime):
-        return f"no answer within {timeout:g} s"
+        return f"no answer within {timeout:g} s"  # a read's timeout or the whole call's deadline
     return f"connection broken: {_os_error(exc)}"
 
 
@@ -103,12 +138,23 @@ def _os_error(exc: HTTPError) -> str:
 
 
 def _api_error(exc: ApiException, doing: str, attempts: int) -> RolloutError:
-    """An API error in an operator's words, with the API server's own message."""
-    try:
-        message = json.loads(exc.body)["message"]
-    except (TypeError, ValueError, KeyError):
-        message = exc.body or exc.reason
+    """An API error in an operator's words, with the API server's own message, on one line."""
     tries = f" ({attempts} attempts)" if attempts > 1 else ""
+    if isinstance(exc, NotTheApi):
+        kind = (exc.headers or {}).get("Content-Type") or "no content type"
+        return RolloutError(
+            f"could not {doing}: the API server answered HTTP {exc.status} {exc.reason} with "
+            f"{kind}, not the Kubernetes API (a proxy or its login page in between?){tries}: "
+            f"{_one_line(exc.body or '')[:120]!r}"
+        )
+    try:
+        message = json.loads(exc.body)["message"]  # Knative's may span lines: a diff
+    except (TypeError, ValueError, KeyError):
+        message = _one_line(exc.body or exc.reason or "")
     return RolloutError(
         f"could not {doing}: the API answered {exc.status} {exc.reason}{tries}: {message}"
     )
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())

@@ -5,39 +5,29 @@ Every call is bounded and retried as ``calls`` says. Every write is one JSON mer
 409 is re-read and planned again a bounded number of times (``_without_conflict``). A write
 that fails, or whose answer is lost, is read back: if the Service holds what was sent, the
 write is done; else
-``WriteFailed`` carries what the API holds, so nobody reports a split it did not read.
+``WriteFailed`` carries what the API holds, so nobody reports a split it did not read. While a
+revision is not Ready, its pods are read too (``waiting.pods_state``), unless listing pods is
+forbidden: then Knative's conditions alone are judged, as said once.
 """
 
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from kubernetes import client
 
 from knative.errors import RolloutError, WriteFailed
 from knative.kube.calls import Calls
+from knative.kube.waiting import State, pods_state, state_of, wait_ready
 
 GROUP, VERSION = "serving.knative.dev", "v1"
 CONFLICT_RETRIES = 5
 FIELD_MANAGER = "knative-rollout"  # and the lease holder: who wrote, in managedFields
 MERGE_PATCH = "application/merge-patch+json"
-POLL_SECONDS = 2.0
-
-
-def is_ready(resource: dict) -> bool:
-    """Knative's rule: condition Ready=True and the controller has seen the latest generation."""
-    return _observed(resource) and _ready_condition(resource).get("status") == "True"
-
-
-def has_failed(resource: dict) -> bool:
-    """Ready=False for the latest generation: waiting longer will not help."""
-    return _observed(resource) and _ready_condition(resource).get("status") == "False"
-
-
-def not_ready_reason(resource: dict) -> str:
-    """The message of the Ready condition, for an operator to read."""
-    condition = _ready_condition(resource)
-    return condition.get("message") or condition.get("reason") or "not ready yet"
+# A Service's reasons that are about its revisions (configuration_lifecycle.go:94-110,
+# route_lifecycle.go:126-181 of knative/serving 1.23): only as true as its last reconcile.
+REVISION_REASONS = {"RevisionFailed", "RevisionMissing"}
 
 
 class KnativeService:
@@ -55,10 +45,20 @@ class KnativeService:
         self.manager = f"{FIELD_MANAGER} {holder}".strip()[:128]  # the API's limit
         self.calls = calls or Calls(time)
         self._api = client.CustomObjectsApi(api_client)
+        self._core = client.CoreV1Api(api_client)
+        self._pods_listed = True  # until the API forbids it
 
     def get(self) -> dict:
+        return self._read()
+
+    def find(self) -> dict | None:
+        """The Service, or None if there is none."""
+        return self._read(none_on=404)
+
+    def _read(self, **options: int) -> Any:
         where = self._where("services")
-        return self.calls("read service", self._api.get_namespaced_custom_object, *where, self.name)
+        read = self._api.get_namespaced_custom_object
+        return self.calls("read service", read, *where, self.name, **options)
 
     def revision(self, name: str) -> dict | None:
         """The revision called ``name``, or None if there is none."""
@@ -74,6 +74,24 @@ class KnativeService:
             "list revisions", listing, *self._where("revisions"), label_selector=selector
         )
         return sorted(found["items"], key=_age)
+
+    def pods(self, revision: str) -> list[client.V1Pod] | None:
+        """The pods of revision ``revision``; None if this identity may not list pods, which is
+        said once and not asked again."""
+        if not self._pods_listed:
+            return None
+        selector = f"serving.knative.dev/revision={revision}"
+        listing, doing = self._core.list_namespaced_pod, f"list pods of {revision}"
+        found = self.calls(doing, listing, self.namespace, label_selector=selector, none_on=403)
+        if found is None:
+            self._pods_listed = False
+            print(
+                f"may not list pods in {self.namespace} (403 Forbidden): judging by Knative's "
+                "conditions alone, which name an image that cannot be pulled only after the "
+                "revision's progress deadline (600 s by default)"
+            )
+            return None
+        return found.items
 
     def update(self, change: Callable[[dict], dict], check: Callable[[dict], None]) -> dict:
         """Merge-patch ``change(service)`` (a ``spec`` fragment) onto the freshly read Service.
@@ -159,31 +177,45 @@ class KnativeService:
             raise WriteFailed(f"{failure}; reading it back failed too ({unread})", None) from None
 
     def wait(self, read: Callable[[], dict | None], what: str, timeout: float, clock: Any) -> dict:
-        """Poll ``read`` until it is Ready, fails, or ``timeout`` seconds pass on ``clock``."""
-        deadline = clock.monotonic() + timeout
-        while True:
-            resource = read()
-            if resource and is_ready(resource):
-                return resource
-            failed = resource and has_failed(resource)
-            if failed or clock.monotonic() >= deadline:
-                reason = not_ready_reason(resource) if resource else "it does not exist yet"
-                verdict = "failed" if failed else f"is not ready after {timeout:g} s"
-                raise RolloutError(f"{what} {verdict}: {reason}")
-            clock.sleep(POLL_SECONDS)
+        """Poll ``read`` until it is Ready, fails for good, or ``timeout`` seconds pass on
+        ``clock`` (``waiting.wait_ready``); a Service waits as long as its revisions do."""
+        return wait_ready(read, what, timeout, clock, self._held_up_by)
+
+    def _held_up_by(self, resource: dict) -> State | None:
+        """For a Revision not Ready: what its pods say, if Knative says nothing yet. For a
+        Service not Ready: the state of a revision it routes or made last that is not Ready
+        either (a failed one first), which Knative's message on the Service hides. When it
+        blames its revisions and they are all Ready now, it is only behind them."""
+        if resource.get("kind") == "Revision":
+            return self._judged(resource)
+        status = resource.get("status") or {}
+        observed = status.get("observedGeneration") == resource["metadata"].get("generation")
+        if resource.get("kind") != "Service" or not observed:
+            return None  # its status is of an earlier spec: it names earlier revisions
+        names = {target.get("revisionName") for target in status.get("traffic") or []}
+        names.add(status.get("latestCreatedRevisionName"))
+        held = [
+            replace(state, message=f"revision {name}: {state.message or state.reason}")
+            for name in sorted(filter(None, names))
+            if not (state := self._judged(self.revision(name))).ready
+        ]
+        if held:
+            return next((state for state in held if state.failed), held[0])
+        if state_of(resource).reason in REVISION_REASONS:
+            return State(False, False, "", "its revisions are Ready, Knative is catching up")
+        return None
+
+    def _judged(self, revision: dict | None) -> State:
+        """Knative's state of ``revision``; while Knative waits, its pods' if they will not
+        start (``waiting.pods_state``)."""
+        state = state_of(revision)
+        if revision is None or state.ready or state.failed:
+            return state
+        pods = self.pods(revision["metadata"]["name"])
+        return (pods_state(pods) if pods else None) or state
 
     def _where(self, plural: str) -> tuple[str, str, str, str]:
         return GROUP, VERSION, self.namespace, plural
-
-
-def _observed(resource: dict) -> bool:
-    status = resource.get("status") or {}
-    return status.get("observedGeneration") == resource["metadata"].get("generation")
-
-
-def _ready_condition(resource: dict) -> dict:
-    conditions = (resource.get("status") or {}).get("conditions") or []
-    return next((c for c in conditions if c.get("type") == "Ready"), {})
 
 
 def _age(resource: dict) -> tuple[str, str]:

@@ -100,7 +100,7 @@ class Lease:
             yield
         finally:
             stop.set()
-            thread.join()  # bounded: a renewal is two calls, each with its timeout
+            thread.join()  # bounded: a renewal is two calls, each whole within its timeout
 
     def _keep(self, calls: Calls, holder: str | None) -> bool:
         """If this command still holds the lease, write it for ``holder``; whether it did hold."""

@@ -11,6 +11,7 @@ from knative.errors import RolloutError
 from knative.traffic.rules import revision_name_errors
 
 MODEL_DIR = "/app/model_data"
+INITIAL_SCALE = "autoscaling.knative.dev/initial-scale"
 RELEASE = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")
 
 
@@ -32,8 +33,12 @@ def model_path(model_version: str) -> str:
     return f"{MODEL_DIR}/model-v{model_version}.onnx"
 
 
-def new_template(service: dict, revision: str, image: str, model: str) -> dict:
-    """The Service's template with a new revision name, image and ``MODEL_PATH``; all else kept.
+def new_template(
+    service: dict, revision: str, image: str, model: str, initial_scale: int | None = None
+) -> dict:
+    """The Service's template with a new revision name, image and ``MODEL_PATH`` (and
+    ``initial-scale``, if given: Knative reads it only when it makes the revision, so it sizes
+    this one alone); all else kept.
 
     The whole containers list is sent, since a merge patch replaces lists.
     """
@@ -41,6 +46,8 @@ def new_template(service: dict, revision: str, image: str, model: str) -> dict:
         raise RolloutError(f"--image wants an image reference, got {image!r}")
     template = copy.deepcopy(service["spec"]["template"])
     template.setdefault("metadata", {})["name"] = revision
+    if initial_scale is not None:
+        template["metadata"].setdefault("annotations", {})[INITIAL_SCALE] = str(initial_scale)
     container = template["spec"]["containers"][0]
     container["image"] = image
     env = [var for var in container.get("env", []) if var["name"] != "MODEL_PATH"]

@@ -1,6 +1,7 @@
 """No input is a 500: any JSON value in any field of any protocol is a 4xx naming the problem,
-and no failing client can flood the log."""
+by both paths (Flask's views and the real server), and no failing client can flood the log."""
 
+import asyncio
 import copy
 import json
 import logging
@@ -10,8 +11,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from function import create_app
+from function import create_app, create_rsgi_app
 from function.events import REQUEST_TYPE
+from tests.predictor.over_http import PATHS, REVISION, ServerClient
 from tests.support.repo import FEATURES, SAMPLE_ROW
 
 VALUES = [SAMPLE_ROW[name] for name in FEATURES]
@@ -45,9 +47,11 @@ FUZZING = {"deadline": None, "database": None,
            "suppress_health_check": [HealthCheck.function_scoped_fixture]}  # fmt: skip
 
 
-@pytest.fixture(scope="module")
-def client():
-    return create_app({"revision": "house-price-v1"}).test_client()
+@pytest.fixture(scope="module", params=PATHS)
+def client(request):
+    if request.param == "flask":
+        return create_app({"revision": REVISION}).test_client()
+    return ServerClient(request.getfixturevalue("server"))
 
 
 def places(value, path=()):
@@ -177,7 +181,8 @@ def test_v2_outputs_must_be_a_list_of_objects(client, outputs):
     assert response.status_code == 400 and "outputs" in response.get_json()["error"]
 
 
-def test_client_errors_leave_no_trace_in_the_log(client, caplog):
+def test_client_errors_leave_no_trace_in_the_log(caplog):
+    client = create_app().test_client()  # the log of this process
     with caplog.at_level(logging.INFO):
         for _ in range(20):
             assert infer(client, {"datatype": {}}).status_code == 400
@@ -197,3 +202,45 @@ def test_a_repeated_server_error_is_logged_once(caplog):
     assert statuses == {500}
     [record] = caplog.records
     assert record.exc_info[0] is ZeroDivisionError
+
+
+class BrokenSession:
+    """Stands for a bug below every prediction path: the model's session raises."""
+
+    def run(self, *args):
+        raise ZeroDivisionError("a bug")
+
+
+def test_a_bug_on_the_gateways_lean_path_is_answered_as_any_bug(caplog):
+    """What the handler raises that is not a client's error goes to Flask, which answers it as
+    every bug: a JSON 500, counted, its traceback logged once."""
+    gateway = create_rsgi_app()
+    gateway.plane.model._session = BrokenSession()
+    with caplog.at_level(logging.ERROR):
+        answers = [rsgi_post(gateway, "/predict", json.dumps([SAMPLE_ROW])) for _ in range(20)]
+    assert {status for status, _, _ in answers} == {500}
+    assert {body for _, _, body in answers} == {b'{"error":"internal error; see the server log"}\n'}
+    [record] = caplog.records
+    assert record.exc_info[0] is ZeroDivisionError
+    headers = dict(answers[0][1])
+    assert headers["Content-Type"] == "application/json" and headers["X-Model-Version"] == "v1"
+
+
+def rsgi_post(gateway, path, body):
+    """(status, headers, body) of one POST through the gateway's RSGI interface, in process."""
+
+    class Scope:
+        method, path, query_string, scheme, http_version = "POST", "/predict", "", "http", "1.1"
+        server, client = "127.0.0.1:8080", "127.0.0.1:40000"
+        headers = {"content-type": "application/json", "content-length": str(len(body))}
+
+    class Protocol:
+        async def __call__(self):
+            return body.encode()
+
+        def response_bytes(self, status, headers, content):
+            self.answer = status, headers, content
+
+    Scope.path, proto = path, Protocol()
+    asyncio.run(gateway.__rsgi__(Scope, proto))
+    return proto.answer

@@ -1,4 +1,5 @@
-"""Every endpoint through the Flask test client: contracts, headers, and every bad-input class."""
+"""Every endpoint by both paths (Flask's views and the real server): contracts, headers,
+metrics, and every bad-input class."""
 
 import json
 
@@ -135,7 +136,8 @@ def requests_total(endpoint, status, kind="prediction", revision="house-price-v1
     return labelled("house_price_requests_total", **labels)
 
 
-def test_metrics_count_requests_rows_and_model(client, row):
+def test_metrics_count_requests_rows_and_model(client_with, row):
+    client = client_with()
     post_json(client, "/predict", [row, row, row])
     post_json(client, "/predict", [])
     client.get("/no/such/path")
@@ -150,8 +152,9 @@ def test_metrics_count_requests_rows_and_model(client, row):
     assert found[labelled("house_price_model_info", **info)] == 1
 
 
-def test_only_posts_to_prediction_endpoints_are_predictions(client, row):
+def test_only_posts_to_prediction_endpoints_are_predictions(client_with, row):
     """What the rollout tool's live gate counts: not health checks, scrapes or the page."""
+    client = client_with()
     post_json(client, "/predict", [row])
     client.get("/", headers={"Accept": "application/json"})  # KServe V1 liveness, same path as /
     client.get("/healthz")
@@ -162,15 +165,16 @@ def test_only_posts_to_prediction_endpoints_are_predictions(client, row):
     assert found[requests_total("/healthz", "200", kind="other")] == 1
 
 
-def test_prediction_endpoints_count_from_zero_so_a_first_error_shows_in_a_rate(client):
+def test_prediction_endpoints_count_from_zero_so_a_first_error_shows_in_a_rate(client_with):
+    client = client_with()
     found = samples(client)
     for endpoint in ("/predict", "/v1/models/house-price:predict", "/v2/models/house-price/infer"):
         assert found[requests_total(endpoint, "200")] == found[requests_total(endpoint, "500")] == 0
     assert requests_total("/healthz", "200", kind="other") not in found  # made by its first use
 
 
-def test_a_non_finite_prediction_is_the_models_500_not_a_null(tmp_path, row):
-    client = create_app({"model_path": model_failing_on_unseen_inputs(tmp_path)}).test_client()
+def test_a_non_finite_prediction_is_the_models_500_not_a_null(client_with, tmp_path, row):
+    client = client_with(model_path=model_failing_on_unseen_inputs(tmp_path))
     assert post_json(client, "/predict", [row]).status_code == 200
     unseen = dict(row, RM=8.0, LSTAT=30.0)  # a large house in a poor district
     response = post_json(client, "/predict", [row, unseen])
@@ -242,15 +246,15 @@ def test_wrong_content_type(client, row):
     assert "application/json" in response.get_json()["error"]
 
 
-def test_too_many_rows(row):
-    client = create_app({"max_batch_rows": 3}).test_client()
+def test_too_many_rows(client_with, row):
+    client = client_with(max_batch_rows=3)
     assert post_json(client, "/predict", [row] * 3).status_code == 200
     response = post_json(client, "/predict", [row] * 4)
     assert response.status_code == 413 and "4 > 3" in response.get_json()["error"]
 
 
-def test_body_over_the_size_limit(row):
-    client = create_app({"max_body_bytes": 1000}).test_client()
+def test_body_over_the_size_limit(client_with, row):
+    client = client_with(max_body_bytes=1000)
     response = post_json(client, "/predict", [row] * 50)
     assert response.status_code == 413
     assert response.get_json()["error"] == "request body over 1000 bytes (MAX_BODY_BYTES)"

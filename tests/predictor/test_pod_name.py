@@ -2,14 +2,12 @@
 
 import pytest
 
-from function import create_app
 from function.config import Settings
 
 
-def test_responses_name_the_pod_only_when_the_operator_says_so(row):
-    plain = create_app({"revision": "house-price-v1"}).test_client()
-    assert "X-Pod" not in plain.post("/predict", json=row).headers
-    named = create_app({"pod_name": "house-price-v1-deployment-7d9f-x2x"}).test_client()
+def test_responses_name_the_pod_only_when_the_operator_says_so(client_with, row):
+    assert "X-Pod" not in client_with().post("/predict", json=row).headers
+    named = client_with(pod_name="house-price-v1-deployment-7d9f-x2x")
     for response in (named.post("/predict", json=row), named.get("/healthz")):
         assert response.headers["X-Pod"] == "house-price-v1-deployment-7d9f-x2x"
 

@@ -1,12 +1,12 @@
-"""``house_price_predicted_value``: every price answered, on every prediction path, in buckets
-over the card's label range that are the same for every model, with no series from input."""
+"""``house_price_predicted_value``: every price answered, on every prediction path (by Flask's
+views and by the real server), in buckets over the card's label range that are the same for
+every model, with no series from input."""
 
 import json
 
 import numpy as np
 import pandas as pd
 import pytest
-import requests
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
@@ -103,7 +103,8 @@ def test_buckets_split_the_cards_label_range_alike_for_every_model():
 
 
 @pytest.mark.parametrize("path", PATHS)
-def test_every_prediction_path_records_each_row_in_its_bucket(client, path):
+def test_every_prediction_path_records_each_row_in_its_bucket(client_with, path):
+    client = client_with()
     prices = PATHS[path](client)
     assert len(prices) == len(ROWS) and len(set(prices)) > 5
     [samples] = histogram(client).values()
@@ -125,6 +126,27 @@ def test_each_edge_is_an_upper_bound_and_outliers_land_in_the_end_buckets():
     assert [found[(f"{NAME}_bucket", le)] for le in ("5.0", "6.0", "7.0", "+Inf")] == [3, 5, 7, 8]
     assert found[(f"{NAME}_count", None)] == 8
     assert found[(f"{NAME}_sum", None)] == pytest.approx(4 + 5 + 5.5 + 6 + 6.0001 + 7 + 51 + 5)
+
+
+def collected(values):
+    registry = CollectorRegistry()
+    registry.register(values)
+    [family] = text_string_to_metric_families(generate_latest(registry).decode())
+    return {(s.name, s.labels.get("le")): s.value for s in family.samples}
+
+
+def test_a_few_rows_and_a_large_batch_are_counted_alike():
+    """Batches of up to FEW rows are counted in Python, larger ones with numpy: same buckets."""
+    prices = np.random.default_rng(7).uniform(0, 60, 200).astype(np.float32)
+    prices[:46] = np.linspace(5, 50, 46)  # every edge itself
+    few, many = (PredictedValues("r", tuple(np.linspace(5, 50, 46))) for _ in range(2))
+    for start in range(0, prices.size, PredictedValues.FEW):
+        few.observe(prices[start : start + PredictedValues.FEW])
+    many.observe(prices)
+    assert prices.size > PredictedValues.FEW
+    found, expected = collected(few), collected(many)
+    assert found.pop((f"{NAME}_sum", None)) == pytest.approx(expected.pop((f"{NAME}_sum", None)))
+    assert found == expected
 
 
 JUNK = [
@@ -150,20 +172,9 @@ def test_junk_adds_no_series_and_no_observation(client):
     assert histogram(client) == before
 
 
-def test_a_failed_prediction_records_nothing(tmp_path, row):
-    client = create_app({"model_path": model_failing_on_unseen_inputs(tmp_path)}).test_client()
+def test_a_failed_prediction_records_nothing(client_with, tmp_path, row):
+    client = client_with(model_path=model_failing_on_unseen_inputs(tmp_path))
     unseen = dict(row, RM=8.0, LSTAT=30.0)  # a non-finite price: the model's 500
     assert client.post("/predict", json=[row, unseen]).status_code == 500
     [samples] = histogram(client).values()
     assert samples[(f"{NAME}_count", None)] == 0
-
-
-@pytest.mark.slow
-def test_the_served_app_records_predictions_in_the_histogram(server):
-    session = requests.Session()
-    for _ in range(3):
-        assert session.post(f"{server}/predict", json=RECORDS, timeout=10).status_code == 200
-    text = session.get(f"{server}/metrics", timeout=10).text
-    [family] = [f for f in text_string_to_metric_families(text) if f.name == NAME]
-    counts = [s for s in family.samples if s.name == f"{NAME}_count"]
-    assert [(s.labels, s.value) for s in counts] == [({"revision": "house-price-v1"}, 36)]

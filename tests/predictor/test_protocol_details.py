@@ -64,9 +64,9 @@ def test_metrics_in_openmetrics_when_asked(client):
 
 
 @pytest.mark.slow
-def test_tritonclient_with_a_model_version(server):
+def test_tritonclient_with_a_model_version(any_server):
     matrix = np.array([[SAMPLE_ROW[name] for name in FEATURES]])
-    client = triton.InferenceServerClient(server.removeprefix("http://"))
+    client = triton.InferenceServerClient(any_server.removeprefix("http://"))
     try:
         assert client.is_model_ready("house-price", "v1")
         assert not client.is_model_ready("house-price", "v9")

@@ -38,8 +38,10 @@ def test_bad_input_does_not_hurt_the_worker(server):
 
 
 @pytest.mark.parametrize(("datatype", "binary"), [("FP32", True), ("FP64", False)])
-def test_standard_v2_client(server, datatype, binary):
-    """tritonclient, the reference Open Inference Protocol client, with and without binary data."""
+def test_standard_v2_client(any_server, datatype, binary):
+    """tritonclient, the reference Open Inference Protocol client, with and without binary data,
+    by both paths (the real server; Flask's views alone)."""
+    server = any_server
     rows = [ROW, {**ROW, "LSTAT": 20.0}, {**ROW, "CHAS": 1}]
     matrix = np.array([[row[name] for name in FEATURES] for row in rows])
     client = triton.InferenceServerClient(server.removeprefix("http://"))

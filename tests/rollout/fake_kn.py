@@ -19,7 +19,7 @@ def kn_applied(command: str, targets: list[dict] | None) -> tuple[list[dict], di
     parser.add_argument("service")
     for flag in ("--untag", "--tag", "--traffic", "--env"):
         parser.add_argument(flag, action="append", default=[])
-    for flag in ("--namespace", "--image", "--revision-name"):
+    for flag in ("--namespace", "--image", "--revision-name", "--scale-init"):
         parser.add_argument(flag)
     flags = parser.parse_args(words[3:])
     traffic = copy.deepcopy(targets or [{"latestRevision": True, "percent": 100}])

@@ -1,8 +1,10 @@
 """A fake Kubernetes API server for Knative Serving, over real HTTP on 127.0.0.1.
 
 It serves what the rollout tool uses: GET and PATCH of ``services.serving.knative.dev``, GET
-(one or a list) of ``revisions`` in a namespace, with Knative's behaviour from
-``fake_knative_serving``, and ``leases.coordination.k8s.io`` (``fake_leases``). Like the API
+(one or a list) of ``revisions`` in a namespace and a list of their ``pods``, with Knative's
+behaviour from
+``fake_knative_serving``, ``leases.coordination.k8s.io`` (``fake_leases``), and what ``doctor``
+reads besides (``fake_cluster``); a POST that creates answers 201 Created. Like the API
 server it answers 409 to a stale ``resourceVersion``, 415 to a patch that is not a JSON merge
 patch, errors as ``Status`` objects, and records in ``metadata.managedFields`` which field
 manager last wrote which part of a Service's spec, and when. A PATCH with ``?dryRun=All`` is
@@ -22,7 +24,8 @@ from urllib.parse import parse_qs, urlsplit
 import yaml
 
 from tests.rollout.fake_apiserver import managed_fields, merge_patch, status_of
-from tests.rollout.fake_knative_serving import FakeServing
+from tests.rollout.fake_cluster import FakeCluster
+from tests.rollout.fake_knative_serving import REGISTRY, FakeServing
 from tests.rollout.fake_knative_webhook import ApiError
 from tests.rollout.fake_leases import FakeLeases
 from tests.support.loopback_server import JsonHandler, serving
@@ -31,6 +34,14 @@ DRY_RUN = "?dryRun=All"
 PATH = re.compile(
     r"/apis/(?P<group>serving\.knative\.dev|coordination\.k8s\.io)/v1/namespaces/"
     r"(?P<namespace>[^/]+)/(?P<plural>services|revisions|leases)(?:/(?P<name>[^/]+))?"
+)
+# What ``doctor`` reads besides (``fake_cluster``): discovery, Knative's ConfigMaps,
+# SelfSubjectAccessReviews; and the pods of the revisions a wait reads.
+CLUSTER = re.compile(
+    r"/apis/(?P<group>serving\.knative\.dev)/v1"
+    r"|/api/v1/namespaces/(?P<namespace>[^/]+)"
+    r"(?:/configmaps/(?P<configmap>[^/]+)|/(?P<pods>pods))"
+    r"|/apis/authorization\.k8s\.io/v1/(?P<review>selfsubjectaccessreviews)"
 )
 FAULTS = ("reset", "lost", "slow")  # besides an HTTP status
 
@@ -41,6 +52,7 @@ class FakeKnative(FakeServing):
     def __init__(self, namespace: str = "house-price"):
         super().__init__(namespace)
         self.leases = FakeLeases(namespace, self.next_version)
+        self.cluster = FakeCluster(REGISTRY)
         self.requests: list[tuple[str, str]] = []  # (method, path[?dryRun=All]) of each request
         self.patch_bodies: list[dict] = []  # every PATCH of the Service this fake took (not dry)
         self.faults: list[tuple[str, int | str, str]] = []  # see ``fail``
@@ -56,6 +68,10 @@ class FakeKnative(FakeServing):
         lost), or "slow" (applied, answered after ``slow_seconds``)."""
         assert isinstance(fault, int) or fault in FAULTS, fault
         self.faults += [(method, fault, on)] * times
+
+    def deployment_config(self) -> dict[str, str]:
+        """Knative's controller reads the ConfigMap the API serves (``cluster``)."""
+        return self.cluster.configmaps["config-deployment"]["data"]
 
     def patches(self) -> list[str]:
         """The paths of every PATCH of a Service that could change it (no dry runs)."""
@@ -120,6 +136,9 @@ class FakeKnative(FakeServing):
 
     def handle(self, method: str, path: str, query: dict, content_type: str, body: bytes):
         with self._lock:
+            asked = CLUSTER.fullmatch(path)
+            if asked:
+                return self._cluster(method, asked, query, body)
             match = PATH.fullmatch(path)
             if not match or match["namespace"] != self.namespace:
                 raise ApiError(404, "NotFound", f"the server could not find {path}")
@@ -141,6 +160,20 @@ class FakeKnative(FakeServing):
                 service = self._find(self.services, plural, name)
                 return self._patch(service, content_type, body, manager, bool(dry_run))
             raise ApiError(405, "MethodNotAllowed", f"{method} is not served on {path}")
+
+    def _cluster(self, method: str, asked: re.Match, query: dict, body: bytes) -> dict:
+        if method == "GET" and asked["pods"]:
+            self.cluster.authorize("list", "", "pods", asked["namespace"], None)
+            selector = query.get("labelSelector", [""])[0]
+            pods = self.list_pods(selector) if asked["namespace"] == self.namespace else []
+            return {"apiVersion": "v1", "kind": "PodList", "metadata": {}, "items": pods}
+        if method == "POST" and asked["review"]:
+            return self.cluster.review(body)
+        if method == "GET" and asked["group"]:
+            return self.cluster.discovery(asked["group"])
+        if method == "GET" and asked["configmap"]:
+            return self.cluster.configmap(asked["namespace"], asked["configmap"])
+        raise ApiError(405, "MethodNotAllowed", f"{method} is not served on {asked[0]}")
 
     def _find(self, store: dict, plural: str, name: str) -> dict:
         if name not in store:
@@ -197,7 +230,7 @@ def _handler(fake: FakeKnative):
             if fault == "slow":
                 time.sleep(fake.slow_seconds)
             with suppress(OSError):  # a slow answer: the client may have stopped waiting
-                self.reply(200, answer)
+                self.reply(201 if self.command == "POST" else 200, answer)
 
         do_GET = do_PATCH = do_PUT = do_POST = do_DELETE = _serve
 

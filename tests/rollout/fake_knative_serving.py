@@ -13,10 +13,12 @@ later.
 import copy
 
 from tests.release.manifests.knative_manifests import cluster_limits
+from tests.rollout.fake_knative_conditions import configuration_failed, route_not_ready
 from tests.rollout.fake_knative_revisions import FakeRevisions
 from tests.rollout.fake_knative_webhook import admit
 
-IMAGE = "registry.example.com/house-price:1.0"
+REGISTRY = "registry.example.com"
+IMAGE = f"{REGISTRY}/house-price:1.0"
 
 
 class FakeServing(FakeRevisions):
@@ -28,6 +30,7 @@ class FakeServing(FakeRevisions):
         self.traffic_history: list[list[dict]] = []  # spec.traffic after each change of spec
         self.reconcile_after = 0  # ticks until the Service's status catches up with a change
         self.tag_urls: dict[str, str] = {}  # tag -> URL to publish instead of Knative's own
+        self.service_url: str | None = None  # the route's URL instead of Knative's own
         self.limits = cluster_limits()  # the cluster settings the webhook checks against
         self._version = 0
         self._settle_at: dict[str, int] = {}
@@ -38,12 +41,18 @@ class FakeServing(FakeRevisions):
         return self.tag_urls.get(tag, default)
 
     def add_service(
-        self, name="house-price", revisions=("house-price-v1",), traffic=None, model_version="1"
+        self,
+        name="house-price",
+        revisions=("house-price-v1",),
+        traffic=None,
+        model_version="1",
+        annotations=None,
     ):
-        """A Service whose template (``IMAGE``, the model) produced ``revisions``, all Ready."""
+        """A Service whose template (``IMAGE``, the model, ``annotations``) produced
+        ``revisions``, all Ready."""
         model = f"/app/model_data/model-v{model_version}.onnx"
         template = {
-            "metadata": {"name": revisions[-1]},
+            "metadata": {"name": revisions[-1], "annotations": dict(annotations or {})},
             "spec": {
                 "containerConcurrency": 10,
                 "containers": [
@@ -57,7 +66,7 @@ class FakeServing(FakeRevisions):
             },
         }
         for revision in revisions:
-            self._create_revision(name, revision, template["spec"], ready_in=0)
+            self._create_revision(name, revision, template, ready_in=0)
         traffic = traffic or [{"revisionName": revisions[0], "percent": 100}]
         self.services[name] = {
             "apiVersion": "serving.knative.dev/v1",
@@ -98,7 +107,7 @@ class FakeServing(FakeRevisions):
         template = updated["spec"]["template"]
         revision = template["metadata"]["name"]
         if revision not in self.revisions:
-            self._create_revision(name, revision, template["spec"], self.revision_ready_after)
+            self._create_revision(name, revision, template, self.revision_ready_after)
         taken = self.revisions[revision]["spec"] != template["spec"]
         self._name_taken[name] = revision if taken else None
         if changed:
@@ -131,10 +140,11 @@ class FakeServing(FakeRevisions):
             service["status"] = status | {"observedGeneration": generation}
             service["status"]["conditions"] = [condition | {"message": message}]
             return
-        latest_ready = (
-            latest if self._ready(latest) == "True" else status.get("latestReadyRevisionName")
-        )
-        routed, problems = [], []
+        made, message = self._ready(latest)
+        latest_ready = latest if made == "True" else status.get("latestReadyRevisionName")
+        # ConfigurationsReady (configuration_lifecycle.go:94-101), then RoutesReady
+        problems = [("False", *configuration_failed(latest, message))] if made == "False" else []
+        routed = []
         for target in spec.get("traffic") or [{"latestRevision": True, "percent": 100}]:
             revision = target.get("revisionName") or latest_ready
             entry = {"revisionName": revision, "percent": target.get("percent") or 0}
@@ -142,17 +152,20 @@ class FakeServing(FakeRevisions):
             if target.get("tag"):
                 entry |= {"tag": target["tag"], "url": self.tag_url(target["tag"], name)}
             routed.append(entry)
-            state = self._ready(revision)
-            if state != "True":
-                problems.append((state, f'Revision "{revision}" referenced in traffic is {state}'))
-        states = {state for state, _ in problems}
-        ready = "False" if states & {"False", "Missing"} else ("Unknown" if states else "True")
-        condition = {"type": "Ready", "status": ready}
-        if problems:
-            condition["message"] = "; ".join(message for _, message in problems)
+            state, _ = self._ready(revision)
+            if state == "Missing":
+                said = f'Revision "{revision}" referenced in traffic not found.'
+                problems.append(("False", "RevisionMissing", said))
+            elif state != "True":
+                problems.append((state, *route_not_ready(revision, failed=state == "False")))
+        failed = [problem for problem in problems if problem[0] == "False"]
+        condition = {"type": "Ready", "status": "True"}
+        if problems:  # False trumps Unknown (knative/pkg apis/condition_set.go:327-339)
+            state, reason, said = (failed or problems)[0]
+            condition = {"type": "Ready", "status": state, "reason": reason, "message": said}
         service["status"] = {
             "observedGeneration": service["metadata"]["generation"],
-            "url": f"http://{name}.{self.namespace}.example.com",
+            "url": self.service_url or f"http://{name}.{self.namespace}.example.com",
             "latestCreatedRevisionName": latest,
             "latestReadyRevisionName": latest_ready,
             "traffic": routed,

@@ -19,6 +19,12 @@ def percents(fake: FakeKnative) -> list[int]:
     return [parse_traffic(traffic, None).percent(V2) for traffic in fake.traffic_history]
 
 
+def pod_is_always_schedulable(fake: FakeKnative, setting: str) -> None:
+    """Set config-deployment's ``pod-is-always-schedulable`` ("true" in ``cluster/``, "false"
+    Knative's default), which the fake's Knative reads as the real one does."""
+    fake.cluster.configmaps["config-deployment"]["data"]["pod-is-always-schedulable"] = setting
+
+
 def deployed_traffic(candidate: str) -> list[dict]:
     """``spec.traffic`` after ``deploy`` of ``candidate``: at 0 %, tagged green."""
     return to_targets(Traffic({V1: 100, candidate: 0}, {"blue": V1, "green": candidate}))

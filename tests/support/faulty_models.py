@@ -7,6 +7,10 @@ real server (``python -m function``) loads, verifies and serves them like any ot
 - ``model_failing_on_unseen_inputs``: model v2, except that it answers NaN (the server's 500) for
   a large house in a poor district (RM > 6.9 and LSTAT > 18.5), which no row of the data set is:
   probes and the reference rows pass, live traffic does not.
+- ``model_pricing_unseen_inputs_higher``: model v1, except that it prices 30 % higher a row whose
+  TAX is not a whole number, which no row of the data set has (tax rates are whole dollars per
+  $10,000) and most rows drawn across the features' ranges do: on the reference rows it is v1
+  to the cent, so it passes the quality gate; live traffic shifts its prices.
 """
 
 import copy
@@ -86,3 +90,28 @@ def model_failing_on_unseen_inputs(directory: Path, version: str = "v9") -> Path
     )
     onnx.checker.check_model(graph)
     return write_model(directory, version, graph.SerializeToString(), "v2")
+
+
+def model_pricing_unseen_inputs_higher(directory: Path, version: str = "v7") -> Path:
+    graph = onnx.load(MODEL_DATA / "model-v1.onnx")
+    (features,), (output,) = graph.graph.input, graph.graph.output
+    output.name, inner = "price", output.name
+    constants = {
+        "tax_index": ([FEATURES.index("TAX")], TensorProto.INT64),
+        "same": ([1.0], TensorProto.FLOAT),
+        "higher": ([1.3], TensorProto.FLOAT),
+    }
+    graph.graph.initializer.extend(
+        helper.make_tensor(name, kind, [1], values) for name, (values, kind) in constants.items()
+    )
+    graph.graph.node.extend(
+        [
+            helper.make_node("Gather", [features.name, "tax_index"], ["tax"], axis=1),
+            helper.make_node("Floor", ["tax"], ["whole_tax"]),
+            helper.make_node("Equal", ["tax", "whole_tax"], ["seen"]),
+            helper.make_node("Where", ["seen", "same", "higher"], ["factor"]),
+            helper.make_node("Mul", [inner, "factor"], ["price"]),
+        ]
+    )
+    onnx.checker.check_model(graph)
+    return write_model(directory, version, graph.SerializeToString(), "v1")

@@ -1,8 +1,8 @@
 """CI's way into AWS and the cluster: CircleCI OIDC → an IAM role of this project only → an EKS
-access entry → a namespaced Role that allows what the release does (the rollout tool, its lock,
-kubectl get) and nothing more. The IAM
-files are checked as AWS would read them once the README's envsubst filled them in; the Role
-against every call the rollout tool makes to the fake Knative API."""
+access entry → namespaced Roles that allow what the release does (the rollout tool, its lease,
+doctor's reads of Knative's settings, kubectl get) and nothing more. The IAM files are checked as
+AWS would read them once the README's envsubst filled them in; the Roles against every call the
+rollout tool makes to the fake Knative API, and against the list of verbs doctor asks for."""
 
 import json
 from fnmatch import fnmatchcase
@@ -11,9 +11,11 @@ from urllib.parse import urlsplit
 import pytest
 import yaml
 
+from knative.commands.doctor import Access, accesses
 from knative.rollout import main
 from tests.release.files import circleci_config, run_commands
 from tests.release.manifests.knative_manifests import CLUSTER, PHASES, phase_service, rendered
+from tests.rollout.fake_knative_api import CLUSTER as CLUSTER_PATH
 from tests.rollout.fake_knative_api import PATH, FakeKnative
 from tests.rollout.fake_tag_route import FakeTagRoute
 from tests.support.fake_clock import FakeClock
@@ -33,68 +35,43 @@ def policy(name: str) -> dict:
     return json.loads(rendered(name, **SETUP))
 
 
-def rbac() -> dict:
-    return {d["kind"]: d for d in yaml.safe_load_all((CLUSTER / "ci-rbac.yaml").read_text())}
+def rbac() -> list[dict]:
+    return list(yaml.safe_load_all((CLUSTER / "ci-rbac.yaml").read_text()))
 
 
-def test_only_this_projects_jobs_may_assume_the_role():
-    (statement,) = policy("ci-role-trust-policy.json")["Statement"]
-    assert statement["Principal"] == {
-        "Federated": f"arn:aws:iam::{ACCOUNT}:oidc-provider/{PROVIDER}"
-    }
-    assert statement["Action"] == "sts:AssumeRoleWithWebIdentity"
-    assert statement["Condition"]["StringEquals"] == {f"{PROVIDER}:aud": ORG}
-    (subject,) = statement["Condition"]["StringLike"].values()
-
-    def admitted(sub):  # IAM's StringLike: * matches any characters, / included
-        return fnmatchcase(sub, subject)
-
-    assert admitted(f"org/{ORG}/project/{PROJECT}/user/9d8e7f")
-    assert admitted(f"org/{ORG}/project/{PROJECT}/user/9d8e7f/vcs-origin/x/vcs-ref/refs/heads/main")
-    assert not admitted(f"org/{ORG}/project/another-project/user/9d8e7f")
-    assert not admitted(f"org/another-org/project/{PROJECT}/user/9d8e7f")
+def of_kind(kind: str) -> dict[str, dict]:
+    """The documents of ``kind`` in ci-rbac.yaml, by namespace."""
+    return {d["metadata"]["namespace"]: d for d in rbac() if d["kind"] == kind}
 
 
-def test_the_role_may_push_one_repository_and_find_one_cluster():
-    statements = policy("ci-role-policy.json")["Statement"]
-    granted = {
-        action: statement["Resource"]
-        for statement in statements
-        for action in ([statement["Action"]] if isinstance(statement["Action"], str) else [])
-        + (statement["Action"] if isinstance(statement["Action"], list) else [])
-    }
-    assert all(statement["Effect"] == "Allow" for statement in statements)
-    assert not [action for action in granted if "*" in action]
-    assert granted.pop("ecr:GetAuthorizationToken") == "*"  # login has no resource of its own
-    assert granted.pop("eks:DescribeCluster") == (
-        f"arn:aws:eks:eu-west-1:{ACCOUNT}:cluster/house-price"
-    )
-    assert set(granted.values()) == {f"arn:aws:ecr:eu-west-1:{ACCOUNT}:repository/house-price"}
-    assert {"ecr:PutImage", "ecr:UploadLayerPart"} <= set(granted)
-    assert all(action.startswith("ecr:") for action in granted)
+SERVICE_NAMESPACE = phase_service(PHASES[0])["metadata"]["namespace"]
 
 
-def test_the_role_is_bound_in_the_services_namespace_to_the_access_entrys_group():
-    role, binding = rbac()["Role"], rbac()["RoleBinding"]
-    namespace = phase_service(PHASES[0])["metadata"]["namespace"]
-    assert role["metadata"]["namespace"] == binding["metadata"]["namespace"] == namespace
-    assert binding["roleRef"] == {
-        "apiGroup": "rbac.authorization.k8s.io",
-        "kind": "Role",
-        "name": role["metadata"]["name"],
-    }
+def test_each_role_is_bound_in_its_namespace_to_the_access_entrys_group():
+    roles, bindings = of_kind("Role"), of_kind("RoleBinding")
+    assert set(roles) == set(bindings) == {SERVICE_NAMESPACE, "knative-serving"}
     config = yaml.safe_load(rendered("eks-cluster.yaml", AWS_ACCOUNT_ID=ACCOUNT))
     (entry,) = config["accessConfig"]["accessEntries"]
-    assert [(s["kind"], s["name"]) for s in binding["subjects"]] == [
-        ("Group", group) for group in entry["kubernetesGroups"]
-    ]
+    for namespace, binding in bindings.items():
+        assert binding["roleRef"] == {
+            "apiGroup": "rbac.authorization.k8s.io",
+            "kind": "Role",
+            "name": roles[namespace]["metadata"]["name"],
+        }
+        assert [(s["kind"], s["name"]) for s in binding["subjects"]] == [
+            ("Group", group) for group in entry["kubernetesGroups"]
+        ]
 
 
-def allowed() -> set[tuple[str, str, str | None]]:
-    """(verb, group/resource, name or None for any) triples the Role grants."""
+Grant = tuple[str, str, str, str | None]  # verb, group/resource, namespace, name (None: any)
+
+
+def allowed() -> set[Grant]:
+    """What the Roles grant."""
     return {
-        (verb, f"{group}/{resource}", name)
-        for rule in rbac()["Role"]["rules"]
+        (verb, f"{group}/{resource}", namespace, name)
+        for namespace, role in of_kind("Role").items()
+        for rule in role["rules"]
         for group in rule["apiGroups"]
         for resource in rule["resources"]
         for verb in rule["verbs"]
@@ -102,8 +79,19 @@ def allowed() -> set[tuple[str, str, str | None]]:
     }
 
 
-def permits(verb: str, resource: str, name: str | None) -> bool:
-    return (verb, resource, None) in allowed() or (verb, resource, name) in allowed()
+# What Kubernetes' default ClusterRoles grant every authenticated user (kubernetes
+# plugin/pkg/auth/authorizer/rbac/bootstrappolicy/policy.go): API discovery, the non-resource
+# URLs /api/* and /apis/* (system:discovery), and SelfSubjectAccessReviews (system:basic-user).
+EVERYONE = {("get", "/apis/*"), ("create", "authorization.k8s.io/selfsubjectaccessreviews")}
+
+
+def permits(verb: str, resource: str, namespace: str | None, name: str | None) -> bool:
+    if any(verb == v and fnmatchcase(resource, r) for v, r in EVERYONE):
+        return True
+    return {
+        (verb, resource, namespace, None),
+        (verb, resource, namespace, name),
+    } & allowed() != set()
 
 
 KNATIVE = {
@@ -114,29 +102,63 @@ KNATIVE = {
 LEASES = "coordination.k8s.io/leases"
 
 
-def test_the_role_only_reads_and_patches_knative_objects_and_holds_one_lease():
-    verbs = {(verb, resource) for verb, resource, _ in allowed()}
-    assert {r for v, r in verbs if r != LEASES} == KNATIVE
-    assert {v for v, r in verbs if r != LEASES} == {"get", "list", "watch", "patch"}
+def test_the_roles_read_and_patch_knative_objects_hold_one_lease_and_read_two_settings():
+    grants = allowed()
+    verbs = {(verb, resource) for verb, resource, namespace, _ in grants}
+    knative = {(v, r) for v, r in verbs if r in KNATIVE}
+    assert {r for _, r in knative} == KNATIVE
+    assert {v for v, _ in knative} == {"get", "list", "watch", "patch"}
     assert {r for v, r in verbs if v == "patch"} == {"serving.knative.dev/services"}
-    lease = {(verb, name) for verb, resource, name in allowed() if resource == LEASES}
+    lease = {(verb, name) for verb, resource, _, name in grants if resource == LEASES}
     assert lease == {
         ("create", None),
         ("get", "house-price-rollout"),
         ("update", "house-price-rollout"),
     }
+    core = {(v, r, ns, name) for v, r, ns, name in grants if r.startswith("/")}
+    assert core == {
+        ("list", "/pods", SERVICE_NAMESPACE, None),
+        ("get", "/configmaps", "knative-serving", "config-features"),
+        ("get", "/configmaps", "knative-serving", "config-deployment"),
+    }
+    assert {ns for _, r, ns, _ in grants if r != "/configmaps"} == {SERVICE_NAMESPACE}
+
+
+def test_the_roles_grant_the_verbs_doctor_asks_for_and_reads_of_knative_objects_besides():
+    asked = accesses(SERVICE_NAMESPACE, "house-price")
+    kinds = {(a.verb, f"{a.group}/{a.resource}", a.namespace) for a in asked}
+    assert [
+        a for a in asked if not permits(a.verb, f"{a.group}/{a.resource}", a.namespace, a.name)
+    ] == []
+    unasked = {
+        (verb, resource) for verb, resource, ns, _ in allowed() if (verb, resource, ns) not in kinds
+    }
+    services, revisions, routes = (
+        f"serving.knative.dev/{r}" for r in ("services", "revisions", "routes")
+    )
+    assert unasked == {  # what `kubectl get ksvc` and people read: whole lists, watched
+        ("list", services),
+        ("watch", services),
+        ("watch", revisions),
+        ("get", routes),
+        ("list", routes),
+        ("watch", routes),
+    }
 
 
 @pytest.fixture
 def every_call_of_a_release(tmp_path, monkeypatch):
-    """The (verb, resource) of every call a whole release makes with the rollout tool."""
+    """The (verb, group/resource, namespace, name) of every call a whole release makes with the
+    rollout tool, doctor first."""
     monkeypatch.chdir(tmp_path)  # where the gated commands write their reports
     green, blue = FakeTagRoute("house-price-v2-bbbbbbb", "v2"), FakeTagRoute("house-price-v1", "v1")
     with FakeKnative.started() as fake, green.running(), blue.running():
         fake.tag_urls |= {"green": green.url, "blue": blue.url}
         kubeconfig = fake.kubeconfig(tmp_path / "kubeconfig")
+        fake.revision_ready_after = 6  # ticks: green deploys a while, so its pods are read
         clock = FakeClock()
         for command in (
+            ["doctor"],  # exit 1: the fake's route is not HTTPS; its API calls are what count
             ["deploy", "--image", "registry.example/hp:b", "--model-version", "2", "--release"]
             + ["bbbbbbb"],
             ["shift", "--to", "house-price-v2-bbbbbbb", "--probe-requests", "2"],
@@ -144,24 +166,52 @@ def every_call_of_a_release(tmp_path, monkeypatch):
             ["rollback"],
             ["status"],
         ):
-            assert main(["--kubeconfig", kubeconfig, *command], clock=clock) == 0, command
-        return {_verb(method, path) for method, path in fake.requests}
+            code = main(["--kubeconfig", kubeconfig, *command], clock=clock)
+            assert code == (1 if command == ["doctor"] else 0), command
+        return {_call(method, path) for method, path in fake.requests}
 
 
-def _verb(method: str, path: str) -> tuple[str, str, str | None]:
-    """The RBAC verb, group/resource and name of a request, as the API server authorizes it."""
-    match = PATH.fullmatch(urlsplit(path).path)
-    resource, name = f"{match['group']}/{match['plural']}", match["name"]
-    if method == "GET":
-        return ("get" if name else "list"), resource, name
-    return {"PATCH": "patch", "POST": "create", "PUT": "update"}[method], resource, name
+def _call(method: str, path: str) -> Grant:
+    """The RBAC verb, group/resource, namespace and name of a request, as the API server
+    authorizes it (a non-resource URL: its path, no namespace, no name)."""
+    path = urlsplit(path).path
+    verb = {"GET": "get", "PATCH": "patch", "POST": "create", "PUT": "update"}[method]
+    if match := PATH.fullmatch(path):
+        resource = f"{match['group']}/{match['plural']}"
+        namespace, name = match["namespace"], match["name"]
+    elif (match := CLUSTER_PATH.fullmatch(path))["group"]:
+        return verb, path, None, None  # discovery
+    elif match["review"]:
+        return verb, "authorization.k8s.io/selfsubjectaccessreviews", None, None
+    elif match["configmap"]:
+        resource, namespace, name = "/configmaps", match["namespace"], match["configmap"]
+    else:
+        assert match["pods"], path
+        resource, namespace, name = "/pods", match["namespace"], None
+    return ("list" if verb == "get" and name is None else verb), resource, namespace, name
 
 
-def test_the_role_allows_every_call_the_rollout_tool_makes(every_call_of_a_release):
-    verbs = {(verb, resource) for verb, resource, _ in every_call_of_a_release}
+def covers(access: Access, grant: Grant) -> bool:
+    """Whether ``access`` (of doctor's list) is the request or grant ``grant``."""
+    verb, resource, namespace, name = grant
+    same = (access.verb, f"{access.group}/{access.resource}", access.namespace)
+    return same == (verb, resource, namespace) and access.name in (None, name)
+
+
+def test_the_roles_allow_every_call_the_rollout_tool_makes(every_call_of_a_release):
+    verbs = {(verb, resource) for verb, resource, _, _ in every_call_of_a_release}
     assert ("patch", "serving.knative.dev/services") in verbs  # deploy, its dry run, the shifts
-    assert {("create", LEASES), ("update", LEASES)} <= verbs  # the lock
+    assert {("create", LEASES), ("update", LEASES)} <= verbs  # the lease
+    assert ("list", "/pods") in verbs  # the wait for green read its pods
+    assert ("get", "/configmaps") in verbs  # doctor
     assert [call for call in every_call_of_a_release if not permits(*call)] == []
+
+
+def test_doctor_asks_for_every_verb_the_tool_uses_and_no_other(every_call_of_a_release):
+    asked = accesses(SERVICE_NAMESPACE, "house-price")
+    made = [call for call in every_call_of_a_release if call[2] is not None]  # not discovery, SSAR
+    assert [call for call in made if not any(covers(a, call) for a in asked)] == []
+    assert [a for a in asked if not any(covers(a, call) for call in made)] == []
 
 
 PORT_FORWARD = "kubectl port-forward --namespace monitoring svc/kube-prometheus-stack-prometheus"
@@ -180,7 +230,9 @@ def test_in_monitoring_the_role_may_only_port_forward_to_prometheus():
     documents = yaml.safe_load_all((CLUSTER / "ci-rbac-prometheus.yaml").read_text())
     role, binding = {d["kind"]: d for d in documents}.values()
     assert role["metadata"]["namespace"] == binding["metadata"]["namespace"] == "monitoring"
-    assert binding["subjects"] == rbac()["RoleBinding"]["subjects"]  # CI's group
+    assert (
+        binding["subjects"] == of_kind("RoleBinding")[SERVICE_NAMESPACE]["subjects"]
+    )  # CI's group
     granted = {
         (verb, resource, name)
         for rule in role["rules"]

@@ -53,6 +53,18 @@ def annotate(**values):
     return change
 
 
+def old_spelling_only(**values):
+    """Set keys in their old camelCase spelling, dropping the new one service.yaml may have."""
+
+    def change(service):
+        for key in values:
+            new = "".join("-" + c.lower() if c.isupper() else c for c in key)
+            template(service)["metadata"]["annotations"].pop(AS + new, None)
+        annotate(**values)(service)
+
+    return change
+
+
 BREAKAGES = {
     "autoscaling on the Service": (
         lambda s: s["metadata"].setdefault("annotations", {}).update({AS + "min-scale": "1"}),
@@ -83,7 +95,7 @@ BREAKAGES = {
         annotate(min_scale="3", activation_scale="2"),
         "min-scale=3 is greater than 2",
     ),
-    "activation scale above max": (annotate(activation_scale="9"), "max-scale=8 is less than 9"),
+    "activation scale above max": (annotate(activation_scale="9"), "max-scale=4 is less than 9"),
     "KPA on CPU": (annotate(metric="cpu"), "not concurrency or rps"),
     "HPA without a metric": (
         annotate(metric="", **{"class": "hpa.autoscaling.knative.dev"}),
@@ -91,7 +103,7 @@ BREAKAGES = {
     ),
     "unknown Knative class": (annotate(**{"class": "x.autoscaling.knative.dev"}), "no autoscaler"),
     "unknown aggregation": (annotate(metric_aggregation_algorithm="median"), "not one of KPA's"),
-    "old spelling, out of range": (annotate(scaleDownDelay="1500ms"), "whole seconds"),
+    "old spelling, out of range": (old_spelling_only(scaleDownDelay="1500ms"), "whole seconds"),
     "misspelt annotation": (annotate(minscale="1"), "unknown autoscaling annotation"),
     "both spellings": (annotate(minScale="0"), "so Knative ignores this spelling"),
     "concurrency above the limit": (

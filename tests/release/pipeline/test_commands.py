@@ -79,10 +79,18 @@ def test_rollout_takes_every_call_the_pipeline_makes():
     calls = _rollout_calls()
     assert sorted(parser().parse_args(call).command for call in calls) == [
         "deploy",
+        "doctor",
         "promote",
         "rollback",
         "shift",
     ]
+
+
+def test_the_pipeline_checks_the_cluster_with_doctor_before_it_deploys():
+    steps = circleci_config()["jobs"]["deploy-candidate"]["steps"]
+    runs = [step["run"]["command"] for step in steps if isinstance(step, dict) and "run" in step]
+    said = [next((c for c in ("doctor", "deploy") if f" {c}" in run), None) for run in runs]
+    assert [c for c in said if c][:2] == ["doctor", "deploy"]
 
 
 def test_the_pipeline_names_the_revision_by_model_and_release():

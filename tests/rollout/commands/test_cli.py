@@ -14,6 +14,7 @@ from knative.traffic.plan import Traffic, parse_traffic
 from tests.release.manifests.knative_rules.limits import ClusterLimits
 from tests.rollout.fake_kn import kn_applied
 from tests.rollout.fake_knative_api import FakeKnative
+from tests.rollout.fake_knative_conditions import container_exits, pull_backoff, pull_error
 from tests.rollout.fake_knative_serving import IMAGE
 from tests.rollout.fake_tag_route import FakeTagRoute
 from tests.rollout.shared import DEPLOYED, TAGS, V1, V2, cli
@@ -46,14 +47,15 @@ def test_status_in_text(deployed, capsys):
 
 def test_status_in_json(deployed, capsys):
     fake, rollout = deployed
-    fake.failing_revisions[V2] = "image pull failed"
+    fake.failing_revisions[V2] = pull_backoff(IMAGE)
     assert rollout("status", "-o", "json") == 0
     found = json.loads(capsys.readouterr().out)
     assert (found["service"], found["namespace"]) == ("house-price", "house-price")
     v1, v2 = found["revisions"]
     assert (v1["name"], v1["percent"], v1["tags"], v1["ready"]) == (V1, 100, ["blue"], True)
     assert v1["urls"] == [fake.tag_url("blue", "house-price")]
-    assert (v2["percent"], v2["ready"], v2["reason"]) == (0, False, "image pull failed")
+    _, pulling = pull_error(IMAGE)  # the kubelet's back-off message, as Knative copies it
+    assert (v2["percent"], v2["ready"], v2["reason"]) == (0, False, pulling)
     assert found["ready"] is False  # a routed revision failing makes the Service not ready
 
 
@@ -141,10 +143,10 @@ def test_an_earlier_release_is_not_deployed_again(fresh, capsys):
 
 def test_deploy_of_a_failing_revision_exits_2_with_traffic_where_it_was(fresh, capsys):
     fake, rollout = fresh
-    fake.failing_revisions[NEW] = "container exited: model not found"
+    fake.failing_revisions[NEW] = container_exits("model not found")
     assert rollout(*deploy_args()) == 2
     err = capsys.readouterr().err
-    assert f"revision {NEW} failed: container exited: model not found" in err
+    assert f"revision {NEW} failed: Container failed with: model not found" in err
     assert f"{NEW} has 0 %, traffic is as it was" in err
     assert parse_traffic(fake.traffic(), None).percents == {V1: 100, NEW: 0}
 
@@ -240,7 +242,8 @@ def test_an_api_error_mid_shift_exits_2_and_says_where_traffic_is(deployed, caps
 
 def test_a_step_whose_route_fails_is_put_back(deployed, capsys):
     fake, rollout = deployed
-    fake.before_patch.append(lambda: fake.failing_revisions.update({V2: "OOMKilled"}))
+    killed = container_exits("", code=137)  # OOMKilled: no termination message
+    fake.before_patch.append(lambda: fake.failing_revisions.update({V2: killed}))
     assert rollout("shift", "--to", V2, *GATE) == 1
     assert "step 1 did not take" in capsys.readouterr().err
     assert fake.traffic() == DEPLOYED

@@ -20,11 +20,15 @@ from tests.rollout.fake_knative_api import FakeKnative
 from tests.rollout.gates.split_load import SplitLoad
 from tests.rollout.shared import V1, V2, cli, deployed_traffic
 from tests.support.fake_clock import FakeClock
-from tests.support.faulty_models import constant_model, model_failing_on_unseen_inputs
+from tests.support.faulty_models import (
+    constant_model,
+    model_failing_on_unseen_inputs,
+    model_pricing_unseen_inputs_higher,
+)
 from tests.support.prometheus_server import running_prometheus
 from tests.support.repo import MODEL_DATA
 
-CONSTANT, FAILING = "house-price-v8", "house-price-v9"
+CONSTANT, FAILING, PRICING = "house-price-v8", "house-price-v9", "house-price-v7"
 INTERVAL = "2s"
 FAST = ["--probe-requests", "10", "--interval", INTERVAL, "--min-requests", "20"]
 
@@ -37,6 +41,7 @@ def model_data(tmp_path_factory):
         shutil.copy(MODEL_DATA / name, folder / name)
     constant_model(folder, "v8")
     model_failing_on_unseen_inputs(folder, "v9")
+    model_pricing_unseen_inputs_higher(folder, "v7")
     return folder
 
 
@@ -49,6 +54,7 @@ def stack(model_data, tmp_path_factory):
         V2: MODEL_DATA / "model-v2.onnx",
         CONSTANT: model_data / "model-v8.onnx",
         FAILING: model_data / "model-v9.onnx",
+        PRICING: model_data / "model-v7.onnx",
     }
     started = {rev: start_server(K_REVISION=rev, MODEL_PATH=str(m)) for rev, m in models.items()}
     urls = {revision: url for revision, (_, url) in started.items()}
@@ -87,8 +93,9 @@ def rollout_of(stack, model_data, tmp_path):
     return deployed
 
 
-def load(fake, servers, candidate):
-    return SplitLoad(fake, {V1: servers[V1], candidate: servers[candidate]}, rate=100)
+def load(fake, servers, candidate, rows=1):
+    """100 requests a second of ``rows`` rows each, split as the fake route says."""
+    return SplitLoad(fake, {V1: servers[V1], candidate: servers[candidate]}, rate=100, rows=rows)
 
 
 def percents(fake, candidate):
@@ -114,7 +121,12 @@ def test_a_good_candidate_passes_every_gate_through_shift_and_promote(
         ("live", True),
     ]
     live = shift["gates"][2]["checks"]
-    assert [check["name"] for check in live] == ["traffic", "error ratio", "p99"]
+    assert [check["name"] for check in live] == [
+        "traffic",
+        "error ratio",
+        "p99",
+        "prediction shift",
+    ]
     assert live[0]["numbers"][V2] >= 20 and live[2]["numbers"]["value"] < 500
     assert shift["steps"][0]["traffic"] == {V1: 50, V2: 50}
     assert json.loads(fake.annotation(ANNOTATION))["verdict"] == "passed"
@@ -179,3 +191,56 @@ def test_with_wait_the_gate_waits_for_traffic_that_comes_late(rollout_of, server
     out = capsys.readouterr().out
     assert "FAILED: not enough data; waiting 2 s more" in out
     assert percents(fake, V2) == 50
+
+
+# Enough predictions that sampling noise is small beside the shift between v1 and v2 (about 0.04
+# on rows drawn across the features' ranges): 200 rows a request, over a 3 s window. Batches that
+# big make p99s of tens of ms on a busy machine; latency is not what these tests judge.
+SLOW_OK = ["--latency-tolerance", "100"]
+MANY = ["--steps", "50", "--interval", "3s", *SLOW_OK]
+
+
+def shift_check(report: dict) -> dict:
+    [live] = [run for run in report["gates"] if run["gate"] == "live"]
+    return next(check for check in live["checks"] if check["name"] == "prediction shift")
+
+
+def test_v1_to_v2_passes_the_prediction_shift_at_the_default(rollout_of, servers, tmp_path):
+    with rollout_of(V2) as (fake, rollout), load(fake, servers, V2, rows=200):
+        assert rollout("shift", "--to", V2, *MANY) == 0
+    check = shift_check(json.loads((tmp_path / "reports" / "rollout-shift.json").read_text()))
+    counts = check["numbers"]["predictions"]
+    assert check["passed"] is True and counts[V1] >= 2000 and counts[V2] >= 2000
+    assert check["numbers"]["distance"] < 0.1  # --max-prediction-shift's default
+    print(f"v1 -> v2: KS distance {check['numbers']['distance']:.3f} over {counts}")
+
+
+def test_v1_to_v2_fails_a_strict_limit_and_traffic_goes_back(rollout_of, servers, capsys):
+    with rollout_of(V2) as (fake, rollout), load(fake, servers, V2, rows=200):
+        assert rollout("shift", "--to", V2, *MANY, "--max-prediction-shift", "0") == 1
+    assert [parse_traffic(t, None).percent(V2) for t in fake.traffic_history] == [50, 0]
+    err = capsys.readouterr().err
+    assert err.startswith("live gate failed after step 1 (50 %): prediction shift 0.0")
+    assert "(KS distance over " in err and "; largest at $" in err and " p10/p50/p90 $" in err
+    assert "limit 0.0" in err and "= --max-prediction-shift 0 + 0.0" in err
+    assert f"traffic is back at {V1} 100 %" in err
+
+
+def test_a_candidate_that_prices_live_inputs_higher_passes_quality_but_not_the_shift(
+    rollout_of, servers, capsys, tmp_path
+):
+    with rollout_of(PRICING) as (fake, rollout), load(fake, servers, PRICING, rows=20):
+        assert rollout("shift", "--to", PRICING, "--steps", "50", *SLOW_OK) == 1
+    report = json.loads((tmp_path / "reports" / "rollout-shift.json").read_text())
+    [quality] = [run for run in report["gates"] if run["gate"] == "quality"]
+    assert quality["passed"] is True
+    assert [check["passed"] for check in quality["checks"]] == [True, True, None, True, True]
+    assert quality["checks"][2]["numbers"]["max"] < 0.001  # v1 to the cent on the reference rows
+    check = shift_check(report)
+    assert check["passed"] is False and check["numbers"]["distance"] > 0.15
+    median = {revision: q[1] for revision, q in check["numbers"]["quantiles"].items()}
+    assert median[PRICING] > median[V1] * 1.15
+    err = capsys.readouterr().err
+    assert err.startswith("live gate failed after step 1 (50 %): prediction shift 0.")
+    assert f"traffic is back at {V1} 100 %" in err
+    assert percents(fake, PRICING) == 0

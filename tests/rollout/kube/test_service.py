@@ -8,10 +8,12 @@ from kubernetes.client.exceptions import ApiException
 
 from knative.errors import RolloutError
 from knative.kube.calls import connect
-from knative.kube.service import CONFLICT_RETRIES, KnativeService, is_ready
+from knative.kube.service import CONFLICT_RETRIES, KnativeService
+from knative.kube.waiting import State, is_ready, pods_state, state_of
+from tests.rollout.fake_knative_conditions import container_exits
 from tests.support.fake_clock import FakeClock
 
-V1, V2 = "house-price-v1", "house-price-v2"
+V1, V2, V3 = "house-price-v1", "house-price-v2", "house-price-v3"
 SPLIT = [{"revisionName": V1, "percent": 100, "tag": "blue"}]
 
 
@@ -141,6 +143,33 @@ def test_an_earlier_revisions_name_with_another_template_is_taken(knative, servi
     assert knative.revisions[V1]["spec"]["containers"][0]["image"].endswith(":1.0")
 
 
+def test_a_taken_name_ends_the_wait_at_once_though_every_revision_is_ready(
+    knative, service, unchecked
+):
+    def back_to_v1_with_a_new_image(fresh):
+        template = fresh["spec"]["template"]
+        template["spec"]["containers"][0]["image"] = "registry.example.com/house-price:2.0"
+        return {"template": template | {"metadata": {"name": V1}}}
+
+    service.update(back_to_v1_with_a_new_image, unchecked)
+    clock = FakeClock()
+    with pytest.raises(RolloutError, match="service house-price failed: The revision name"):
+        service.wait(service.get, "service house-price", 60, clock)
+    assert clock.sleeps == []
+
+
+def test_a_status_of_an_earlier_spec_is_waited_past_not_judged(knative, service, unchecked):
+    knative.failing_revisions[V2] = container_exits("model not found")  # the latest created
+    knative.reconcile_after = 3  # the controller is behind for 3 requests
+
+    def new_revision(fresh):
+        return {"template": fresh["spec"]["template"] | {"metadata": {"name": V3}}}
+
+    service.update(new_revision, unchecked)
+    ready = service.wait(service.get, "service house-price", 60, FakeClock())
+    assert ready["status"]["latestCreatedRevisionName"] == V3
+
+
 def test_a_dry_run_is_judged_and_answered_but_changes_nothing(knative, service):
     before = copy.deepcopy(knative.services["house-price"])
     spec = {"template": {"metadata": {"name": "house-price-v3"}}, "traffic": SPLIT}
@@ -245,14 +274,6 @@ def test_wait_gives_up_after_the_timeout(knative, service, unchecked):
     assert clock.now >= 10
 
 
-def test_wait_stops_at_once_when_the_resource_failed(knative, service):
-    knative.failing_revisions[V2] = "image pull failed"
-    clock = FakeClock()
-    with pytest.raises(RolloutError, match="revision failed: image pull failed"):
-        service.wait(lambda: service.revision(V2), "revision", 60, clock)
-    assert clock.sleeps == []
-
-
 @pytest.mark.parametrize(
     ("generation", "observed", "ready", "expected"),
     [(2, 2, "True", True), (3, 2, "True", False), (2, 2, "False", False), (2, 2, None, False)],
@@ -264,6 +285,65 @@ def test_ready_means_ready_true_for_the_latest_generation(generation, observed, 
         "status": {"observedGeneration": observed, "conditions": conditions},
     }
     assert is_ready(resource) is expected
+
+
+def _pod(*containers: tuple[str, str]) -> client.V1Pod:
+    """A pod whose containers (name, waiting reason) wait, as the kubelet reports them."""
+    statuses = [
+        client.V1ContainerStatus(
+            name=name,
+            image="registry.example.com/hp:bbbbbbb",
+            image_id="",
+            ready=False,
+            restart_count=0,
+            state=client.V1ContainerState(
+                waiting=client.V1ContainerStateWaiting(reason=reason, message="the kubelet says")
+            ),
+        )
+        for name, reason in containers
+    ]
+    return client.V1Pod(status=client.V1PodStatus(container_statuses=statuses))
+
+
+def test_a_pods_state_is_its_user_containers_and_a_final_reason_comes_first():
+    assert pods_state([_pod(("queue-proxy", "ImagePullBackOff"))]) is None  # Knative's sidecar
+    assert pods_state([_pod(("user-container", "ContainerCreating"))]) is None
+    assert pods_state([_pod(("user-container", "ErrImagePull"))]).failed is False  # retried
+    either = [
+        _pod(("user-container", "ErrImagePull")),
+        _pod(("user-container", "InvalidImageName")),
+    ]
+    state = pods_state(either)
+    assert (state.failed, state.reason) == (True, "InvalidImageName")
+    assert state.message == (
+        'image "registry.example.com/hp:bbbbbbb" is not a valid image name: the kubelet says'
+    )
+
+
+def test_a_pod_the_scheduler_has_not_placed_is_judged_as_when_knative_copies_it():
+    def unscheduled(reason: str) -> client.V1Pod:
+        scheduled = client.V1PodCondition(
+            type="PodScheduled", status="False", reason=reason, message="0/3 nodes are available"
+        )
+        return client.V1Pod(status=client.V1PodStatus(conditions=[scheduled]))
+
+    for reason in ("Unschedulable", "SchedulingGated"):
+        state = pods_state([unscheduled(reason)])
+        assert state == State(False, False, reason, "0/3 nodes are available")
+        revision = {
+            "metadata": {"generation": 1},
+            "status": {
+                "observedGeneration": 1,
+                "conditions": [
+                    {"type": "Ready", "status": "False", "reason": reason}
+                    | {"message": "0/3 nodes are available"}
+                ],
+            },
+        }
+        assert state_of(revision) == state  # the same state, so the same line
+    assert pods_state([unscheduled("SchedulerError")]).failed is True  # as Knative's copy is
+    waiting_and_stuck = [unscheduled("Unschedulable"), _pod(("user-container", "InvalidImageName"))]
+    assert pods_state(waiting_and_stuck).reason == "InvalidImageName"  # a failed one first
 
 
 def test_kubeconfig_comes_from_the_environment(knative, tmp_path, monkeypatch):
