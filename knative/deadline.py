@@ -12,6 +12,7 @@ import socket
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
+from typing import Any
 
 import requests
 from requests.adapters import HTTPAdapter
@@ -27,7 +28,7 @@ _in_use = threading.local()  # ``connections``: the list the current deadline cu
 class DeadlineExceeded(NoAnswerInTime):
     """No whole answer within the deadline: the connection was cut."""
 
-    def __init__(self, seconds: float):
+    def __init__(self, seconds: float) -> None:
         super().__init__(f"no answer within {seconds:g} s")  # as a read timeout says
         self.seconds = seconds
 
@@ -44,7 +45,7 @@ class _Registered:
         self._register()
         super().connect()
 
-    def request(self, *args, **kwargs) -> None:
+    def request(self, *args: Any, **kwargs: Any) -> None:
         self._register()
         super().request(*args, **kwargs)
 
@@ -76,11 +77,11 @@ def track(manager: PoolManager) -> PoolManager:
 class TrackedAdapter(HTTPAdapter):
     """A ``requests`` adapter whose connections, direct or through a proxy, are tracked."""
 
-    def init_poolmanager(self, *args, **kwargs) -> None:
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
         super().init_poolmanager(*args, **kwargs)
         track(self.poolmanager)
 
-    def proxy_manager_for(self, proxy: str, **kwargs) -> PoolManager:
+    def proxy_manager_for(self, proxy: str, **kwargs: Any) -> PoolManager:
         return track(super().proxy_manager_for(proxy, **kwargs))
 
 
