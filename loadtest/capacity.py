@@ -76,14 +76,11 @@ class Resources:
         """
         if self.cpu_limit is None or self.memory_limit is None:
             return None
-        if self.cpu_request is not None and cpu_cores(self.cpu_request) != cpu_cores(
-            self.cpu_limit
-        ):
+        cores, memory = cpu_cores(self.cpu_limit), memory_bytes(self.memory_limit)
+        if self.cpu_request is not None and cpu_cores(self.cpu_request) != cores:
             return None
-        memory = memory_bytes(self.memory_limit)
         if self.memory_request is not None and memory_bytes(self.memory_request) != memory:
             return None
-        cores = cpu_cores(self.cpu_limit)
         return int(cores) if cores == int(cores) and cores >= 1 else None
 
     @property
