@@ -39,6 +39,10 @@ BRIDGE_S = (
 # first shift and a rollback soon after promotion finds blue warm; the shapes do not see that.
 ROLLOUT_RETENTION = "10m"
 MAX_SCALE_HEADROOM = 1.25
+# The most containerConcurrency Knative's webhook accepts: config-defaults'
+# container-concurrency-max-limit, 1000 unless the cluster raises it (ours does not; knative/serving
+# knative-v1.23.0 pkg/apis/config/defaults.go:66-68, checked at 159).
+CONTAINER_CONCURRENCY_MAX = 1000
 DESIGN_PEAK_RPS = 10_000.0  # the peak knative/base/service.yaml is sized for
 
 
@@ -118,7 +122,7 @@ def candidates(capacity: Capacity, peak_rps: float, max_scale_limit: int,
     within the SLO as target, at each utilization, with and without a scale-down delay; scale
     to zero after `retention_s`. max-scale: the pods that carry the peak at the target, with a
     quarter to spare, at most the cluster's limit."""
-    cc = capacity.max_concurrency_within_slo
+    cc = min(capacity.max_concurrency_within_slo, CONTAINER_CONCURRENCY_MAX)
     targets = [x.concurrency for x in capacity.levels
                if x.concurrency <= cc and x.p99_ms <= capacity.slo_p99_ms]  # fmt: skip
     out = []

@@ -1,5 +1,6 @@
 """The recommender: settings and their cost from a capacity curve, through the KPA model."""
 
+import dataclasses
 import json
 import subprocess
 import sys
@@ -13,6 +14,7 @@ from loadtest.recommend import (
     Node,
     UsageError,
     annotations,
+    candidates,
     cpu,
     current_settings,
     gib,
@@ -159,6 +161,14 @@ def test_service_yaml_takes_the_recommendation(tmp_path):
                if line.startswith("| recommended |")).split(" | ")  # fmt: skip
     pod_seconds, usd = row[4], row[6]
     assert f"{pod_seconds} pod-seconds" in text and f"${usd} per 1,000 predictions" in text
+
+
+def test_container_concurrency_stays_within_what_knative_accepts():
+    """A curve that holds the SLO past Knative's container-concurrency-max-limit (1000 by
+    default) still gives a containerConcurrency the webhook takes."""
+    roomy = dataclasses.replace(Capacity.load(FIXTURE), max_concurrency_within_slo=4096)
+    limit = cluster_limits().container_concurrency_max_limit
+    assert {s.container_concurrency for s in candidates(roomy, 8000, 12)} == {limit}
 
 
 def test_slow_cold_starts_hold_the_peaks_pods():

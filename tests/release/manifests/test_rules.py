@@ -95,7 +95,10 @@ BREAKAGES = {
         annotate(min_scale="3", activation_scale="2"),
         "min-scale=3 is greater than 2",
     ),
-    "activation scale above max": (annotate(activation_scale="9"), "max-scale=4 is less than 9"),
+    "activation scale above max": (
+        annotate(max_scale="4", activation_scale="9"),
+        "max-scale=4 is less than 9",
+    ),
     "KPA on CPU": (annotate(metric="cpu"), "not concurrency or rps"),
     "HPA without a metric": (
         annotate(metric="", **{"class": "hpa.autoscaling.knative.dev"}),
