@@ -147,8 +147,9 @@ class PredictedValues:
 
     def __init__(self, revision: str, bounds: tuple[float, ...]) -> None:
         self.revision = revision
-        self.bounds = np.array(bounds)
+        self.bounds = np.array(bounds)  # for numpy's search; the list for bisect's
         self._bounds = list(bounds)
+        self._edges = [floatToGoString(bound) for bound in bounds] + ["+Inf"]  # the "le" labels
         self._counts = np.zeros(len(bounds) + 1, dtype=np.int64)  # the last: above every bound
         self._sum = 0.0
         self._lock = threading.Lock()  # a scrape must see counts and sum of the same batches
@@ -173,7 +174,6 @@ class PredictedValues:
     def collect(self) -> Iterator[HistogramMetricFamily]:
         with self._lock:
             cumulative, total = np.cumsum(self._counts).tolist(), self._sum
-        edges = [floatToGoString(bound) for bound in self.bounds.tolist()] + ["+Inf"]
         family = HistogramMetricFamily(self.NAME, self.HELP, labels=["revision"])
-        family.add_metric([self.revision], list(zip(edges, cumulative, strict=True)), total)
+        family.add_metric([self.revision], list(zip(self._edges, cumulative, strict=True)), total)
         yield family
