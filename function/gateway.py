@@ -42,9 +42,9 @@ class Gateway:
         self.max_bytes = app.config["MAX_CONTENT_LENGTH"]
         self.deadline = Deadline(app.config["READ_TIMEOUT_SECONDS"])
         self.plane = plane = app.extensions[PLANE]
-        self.stamp = who_answers(plane.model.version, plane.settings)
-        # Path -> (rule, handler); a path with a <version> takes the version served
         version = plane.model.version
+        self.stamp = who_answers(version, plane.settings)
+        # Path -> (rule, handler); a path with a <version> takes the version served
         self.lean = {rule.replace("<version>", version): (rule, handle)
                      for rule, handle in PREDICTIONS.items()}  # fmt: skip
         app.before_request(raise_gateway_error)
