@@ -75,9 +75,8 @@ class Metrics:
         app.before_request(name_the_route)
         predictions = {rule.rule for rule in app.url_map.iter_rules() if "POST" in rule.methods}
         for endpoint in predictions:
-            self.latency.labels(self.revision, endpoint, "prediction")
             for status in INITIAL_STATUSES:
-                self.requests.labels(self.revision, endpoint, "prediction", status)
+                self._child((self.revision, endpoint, "prediction"), status)
         app.wsgi_app = self._middleware(app.wsgi_app, predictions)
 
     def expose(self) -> Response:
