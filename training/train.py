@@ -84,7 +84,8 @@ class Split:
     @property
     def labels(self) -> np.ndarray:
         """The target of every row, training and held-out."""
-        return np.concatenate([_arrays(self.train)[1], _arrays(self.test)[1]])
+        frames = (self.train, self.test)
+        return np.concatenate([frame[self.target].to_numpy(dtype=np.float64) for frame in frames])
 
     @property
     def description(self) -> str:
