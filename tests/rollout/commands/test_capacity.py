@@ -16,24 +16,14 @@ from tests.rollout.fake_knative_conditions import (
     pull_backoff,
     unschedulable,
 )
-from tests.rollout.fake_tag_route import FakeTagRoute
-from tests.rollout.shared import V1, V2, percents, pod_is_always_schedulable
+from tests.rollout.shared import DEPLOY, NEW, NEW_IMAGE, V1, V2, percents, pod_is_always_schedulable
 
-IMAGE = "registry.example.com/hp:bbbbbbb"
-NEW = "house-price-v2-bbbbbbb"
-DEPLOY = ("deploy", "--image", IMAGE, "--model-version", "2", "--release", "bbbbbbb")
 GATE = ["--probe-requests", "5"]
 
 
 WAITING = f"revision {NEW}: pod unschedulable for {{seconds}} s, waiting for a node ({NO_NODE})"
 # config-deployment's pod-is-always-schedulable: ours, then Knative's default
 SETTINGS = pytest.mark.parametrize("setting", ["true", "false"])
-
-
-@pytest.fixture
-def green_route():
-    with FakeTagRoute(NEW, "v2").running() as running:
-        yield running
 
 
 @pytest.mark.parametrize(
@@ -92,8 +82,8 @@ def test_a_step_waits_while_the_candidates_new_pods_wait_for_a_node(deployed, ca
     "case",
     [
         container_exits("model-v2.onnx does not match its card's sha256"),
-        image_missing(IMAGE),
-        pull_backoff(IMAGE),
+        image_missing(NEW_IMAGE),
+        pull_backoff(NEW_IMAGE),
         never_scaled(),
     ],
     ids=["container exits", "image missing", "image pull back-off", "never scaled"],
