@@ -12,6 +12,9 @@ V1, V2 = "house-price-v1", "house-price-v2"
 TAGS = {"blue": V1, "green": V2}
 DEPLOYED = to_targets(Traffic({V1: 100, V2: 0}, TAGS))  # v2 deployed at 0 %, tagged green
 REQUEST_TIMEOUT = 0.5  # seconds: what a "slow" answer of the fake API outlasts
+NEW_IMAGE = "registry.example.com/hp:bbbbbbb"
+NEW = "house-price-v2-bbbbbbb"  # the revision DEPLOY makes
+DEPLOY = ("deploy", "--image", NEW_IMAGE, "--model-version", "2", "--release", "bbbbbbb")
 
 
 def percents(fake: FakeKnative) -> list[int]:

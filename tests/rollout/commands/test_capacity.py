@@ -16,24 +16,15 @@ from tests.rollout.fake_knative_conditions import (
     pull_backoff,
     unschedulable,
 )
-from tests.rollout.fake_tag_route import FakeTagRoute
-from tests.rollout.shared import V1, V2, percents, pod_is_always_schedulable
+from tests.rollout.shared import DEPLOY, NEW, V1, V2, percents, pod_is_always_schedulable
+from tests.rollout.shared import NEW_IMAGE as IMAGE
 
-IMAGE = "registry.example.com/hp:bbbbbbb"
-NEW = "house-price-v2-bbbbbbb"
-DEPLOY = ("deploy", "--image", IMAGE, "--model-version", "2", "--release", "bbbbbbb")
 GATE = ["--probe-requests", "5"]
 
 
 WAITING = f"revision {NEW}: pod unschedulable for {{seconds}} s, waiting for a node ({NO_NODE})"
 # config-deployment's pod-is-always-schedulable: ours, then Knative's default
 SETTINGS = pytest.mark.parametrize("setting", ["true", "false"])
-
-
-@pytest.fixture
-def green_route():
-    with FakeTagRoute(NEW, "v2").running() as running:
-        yield running
 
 
 @pytest.mark.parametrize(

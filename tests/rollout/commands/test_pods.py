@@ -10,12 +10,9 @@ from knative.kube.waiting import RETRY_SECONDS
 from knative.traffic.plan import parse_traffic
 from tests.rollout.fake_knative_conditions import NO_NODE, deploying, pull_error, unschedulable
 from tests.rollout.fake_knative_serving import IMAGE as FAKE_IMAGE
-from tests.rollout.fake_tag_route import FakeTagRoute
-from tests.rollout.shared import V1, V2, percents, pod_is_always_schedulable
+from tests.rollout.shared import DEPLOY, NEW, V1, V2, percents, pod_is_always_schedulable
+from tests.rollout.shared import NEW_IMAGE as IMAGE
 
-IMAGE = "registry.example.com/hp:bbbbbbb"
-NEW = "house-price-v2-bbbbbbb"
-DEPLOY = ("deploy", "--image", IMAGE, "--model-version", "2", "--release", "bbbbbbb")
 GATE = ["--probe-requests", "5"]
 NOT_FOUND = (
     f'rpc error: code = NotFound desc = failed to pull and unpack image "{IMAGE}": failed to '
@@ -23,12 +20,6 @@ NOT_FOUND = (
 )
 FOREVER = 10**6  # ticks: longer than any wait here
 FORBIDDEN = "may not list pods in house-price (403 Forbidden): judging by Knative's conditions"
-
-
-@pytest.fixture
-def green_route():
-    with FakeTagRoute(NEW, "v2").running() as running:
-        yield running
 
 
 @pytest.mark.parametrize(
