@@ -11,7 +11,7 @@ from knative.kube.calls import Calls, connect
 from knative.kube.service import KnativeService
 from tests.rollout.fake_knative_api import FakeKnative
 from tests.rollout.fake_tag_route import FakeTagRoute
-from tests.rollout.shared import DEPLOYED, NEW, REQUEST_TIMEOUT, V1, V2, cli
+from tests.rollout.shared import DEPLOYED, REQUEST_TIMEOUT, V1, V2, cli
 from tests.support.fake_clock import FakeClock
 
 
@@ -24,13 +24,6 @@ def in_tmp_path(tmp_path, monkeypatch):
 def route():
     """The green tag URL: house-price-v2 serving model v2."""
     with FakeTagRoute(V2, "v2").running() as running:
-        yield running
-
-
-@pytest.fixture
-def green_route():
-    """The green tag URL of the revision DEPLOY makes (NEW), serving model v2."""
-    with FakeTagRoute(NEW, "v2").running() as running:
         yield running
 
 

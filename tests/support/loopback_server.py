@@ -1,21 +1,47 @@
-"""Serve a request handler on 127.0.0.1 in a thread, for the fakes of the rollout tests."""
+"""Serve a request handler on 127.0.0.1 in a thread, over HTTP or over HTTPS with a certificate
+made for the test, for the fakes of the rollout tests."""
 
 import json
+import shutil
 import socket
+import ssl
 import struct
+import subprocess
 import threading
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+
+def self_signed(folder: Path) -> tuple[Path, Path]:
+    """A certificate for 127.0.0.1 and its key, valid for a day (openssl, which Debian's
+    ca-certificates brings); a client trusts it only when told to (``REQUESTS_CA_BUNDLE``)."""
+    assert shutil.which("openssl"), "openssl is not installed: `apt-get install openssl`"
+    cert, key = folder / "cert.pem", folder / "key.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1"]
+        + ["-keyout", str(key), "-out", str(cert), "-subj", "/CN=127.0.0.1"]
+        + ["-addext", "subjectAltName=IP:127.0.0.1"],
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )
+    return cert, key
 
 
 @contextmanager
-def serving(handler: type[BaseHTTPRequestHandler]):
-    """Yield the base URL of ``handler`` served on a free port; stop it after the block."""
+def serving(handler: type[BaseHTTPRequestHandler], tls: tuple[Path, Path] | None = None):
+    """Yield the base URL of ``handler`` served on a free port, over HTTPS when given ``tls``
+    (a certificate and its key, as ``self_signed`` makes them); stop it after the block."""
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    if tls:
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        context.load_cert_chain(*tls)
+        server.socket = context.wrap_socket(server.socket, server_side=True)
     thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()
     try:
-        yield f"http://127.0.0.1:{server.server_port}"
+        yield f"{'https' if tls else 'http'}://127.0.0.1:{server.server_port}"
     finally:
         server.shutdown()
         server.server_close()

@@ -16,8 +16,7 @@ from tests.rollout.fake_knative_conditions import (
     pull_backoff,
     unschedulable,
 )
-from tests.rollout.shared import DEPLOY, NEW, V1, V2, percents, pod_is_always_schedulable
-from tests.rollout.shared import NEW_IMAGE as IMAGE
+from tests.rollout.shared import DEPLOY, NEW, NEW_IMAGE, V1, V2, percents, pod_is_always_schedulable
 
 GATE = ["--probe-requests", "5"]
 
@@ -83,8 +82,8 @@ def test_a_step_waits_while_the_candidates_new_pods_wait_for_a_node(deployed, ca
     "case",
     [
         container_exits("model-v2.onnx does not match its card's sha256"),
-        image_missing(IMAGE),
-        pull_backoff(IMAGE),
+        image_missing(NEW_IMAGE),
+        pull_backoff(NEW_IMAGE),
         never_scaled(),
     ],
     ids=["container exits", "image missing", "image pull back-off", "never scaled"],

@@ -8,8 +8,7 @@ from knative.commands.doctor import accesses
 from tests.rollout.fake_knative_conditions import container_exits
 from tests.rollout.gates.fake_prometheus import BUILD_INFO, FakePrometheus, vector
 from tests.rollout.shared import V1
-from tests.support.loopback_server import JsonHandler
-from tests.support.tls_server import self_signed, serving_tls
+from tests.support.loopback_server import JsonHandler, self_signed, serving
 
 VERBS = accesses("house-price", "house-price")  # the list doctor asks for, held to the Role by
 # tests/release/cluster/test_ci_access.py
@@ -31,7 +30,7 @@ def certificate(tmp_path_factory):
 def https_route(certificate, monkeypatch):
     """The Service's URL, served over HTTPS with a certificate the client is told to trust."""
     monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(certificate[0]))
-    with serving_tls(Healthz, *certificate) as url:
+    with serving(Healthz, tls=certificate) as url:
         yield url
 
 

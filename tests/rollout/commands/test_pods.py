@@ -10,13 +10,12 @@ from knative.kube.waiting import RETRY_SECONDS
 from knative.traffic.plan import parse_traffic
 from tests.rollout.fake_knative_conditions import NO_NODE, deploying, pull_error, unschedulable
 from tests.rollout.fake_knative_serving import IMAGE as FAKE_IMAGE
-from tests.rollout.shared import DEPLOY, NEW, V1, V2, percents, pod_is_always_schedulable
-from tests.rollout.shared import NEW_IMAGE as IMAGE
+from tests.rollout.shared import DEPLOY, NEW, NEW_IMAGE, V1, V2, percents, pod_is_always_schedulable
 
 GATE = ["--probe-requests", "5"]
 NOT_FOUND = (
-    f'rpc error: code = NotFound desc = failed to pull and unpack image "{IMAGE}": failed to '
-    f'resolve reference "{IMAGE}": {IMAGE}: not found'
+    f'rpc error: code = NotFound desc = failed to pull and unpack image "{NEW_IMAGE}": failed to '
+    f'resolve reference "{NEW_IMAGE}": {NEW_IMAGE}: not found'
 )
 FOREVER = 10**6  # ticks: longer than any wait here
 FORBIDDEN = "may not list pods in house-price (403 Forbidden): judging by Knative's conditions"
@@ -26,18 +25,19 @@ FORBIDDEN = "may not list pods in house-price (403 Forbidden): judging by Knativ
     ("waiting", "said"),
     [
         (
-            pull_error(IMAGE),
-            f'image "{IMAGE}" cannot be pulled: Back-off pulling image "{IMAGE}": ErrImagePull: '
+            pull_error(NEW_IMAGE),
+            f'image "{NEW_IMAGE}" cannot be pulled: Back-off pulling image "{NEW_IMAGE}": '
+            + "ErrImagePull: "
             + NOT_FOUND,
         ),
         (
             # kubelet image_manager.go EnsureImageExists: applyDefaultImageTag failed
             ("InvalidImageName", 'Failed to apply default image tag "hp:B": couldn\'t parse ...'),
-            f'image "{IMAGE}" is not a valid image name: Failed to apply default image tag',
+            f'image "{NEW_IMAGE}" is not a valid image name: Failed to apply default image tag',
         ),
         (
-            ("ErrImageNeverPull", f'Container image "{IMAGE}" is not present with pull policy'),
-            f'image "{IMAGE}" is not on the node and may not be pulled: Container image',
+            ("ErrImageNeverPull", f'Container image "{NEW_IMAGE}" is not present with pull policy'),
+            f'image "{NEW_IMAGE}" is not on the node and may not be pulled: Container image',
         ),
         (
             ("CreateContainerConfigError", 'secret "house-price-model" not found'),
@@ -62,7 +62,10 @@ def test_a_pod_that_will_not_start_stops_the_deploy_at_once_with_the_kubelets_wo
 @pytest.mark.parametrize(
     ("waiting", "line"),
     [
-        (pull_error(IMAGE, "ErrImagePull"), "image pull failing for 0 s, the kubelet tries again"),
+        (
+            pull_error(NEW_IMAGE, "ErrImagePull"),
+            "image pull failing for 0 s, the kubelet tries again",
+        ),
         (
             ("CreateContainerError", "context deadline exceeded"),
             "container creation failing for 0 s, the kubelet tries again",
@@ -83,7 +86,7 @@ def test_a_failed_attempt_the_kubelet_repeats_stops_once_it_lasts(fresh, capsys,
 def test_an_image_pull_that_fails_once_and_then_succeeds_is_waited_through(fresh, capsys):
     fake, rollout = fresh
     hiccup = "rpc error: code = Unavailable desc = 503 Service Unavailable"
-    fake.story(NEW, (6, deploying(pull_error(IMAGE, "ErrImagePull", hiccup))))
+    fake.story(NEW, (6, deploying(pull_error(NEW_IMAGE, "ErrImagePull", hiccup))))
     assert rollout(*DEPLOY) == 0
     assert f"revision {NEW}: image pull failing for 0 s" in capsys.readouterr().out
 
@@ -119,7 +122,7 @@ def test_a_step_whose_candidate_turns_unready_and_cannot_pull_stops_and_puts_tra
 def test_without_leave_to_list_pods_the_wait_judges_knatives_conditions_alone(fresh, capsys):
     fake, rollout = fresh
     fake.cluster.deny("list", "", "pods")
-    fake.story(NEW, (FOREVER, deploying(pull_error(IMAGE))))
+    fake.story(NEW, (FOREVER, deploying(pull_error(NEW_IMAGE))))
     assert rollout(*DEPLOY, "--timeout", "60s") == 2
     out, err = capsys.readouterr()
     assert out.count(FORBIDDEN) == 1  # said once, not at every poll
