@@ -121,11 +121,14 @@ def session() -> requests.Session:
     return tracked
 
 
+NO_ANSWER = (requests.RequestException, DeadlineExceeded)  # what ``within`` raises for no answer
+
+
 def within(
     http: requests.Session, method: str, url: str, seconds: float, **kwargs: object
 ) -> requests.Response:
-    """``http.request(method, url, ...)`` whose whole answer comes within ``seconds``; else
-    ``requests.RequestException`` or ``DeadlineExceeded`` (``no_answer`` says which)."""
+    """``http.request(method, url, ...)`` whose whole answer comes within ``seconds``; else one of
+    ``NO_ANSWER`` (``no_answer`` says which)."""
     with deadline(seconds):
         return http.request(method, url, timeout=seconds, **kwargs)
 

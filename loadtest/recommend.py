@@ -18,7 +18,8 @@ from pathlib import Path
 import yaml
 
 from knative.traffic.plan import parse_go_duration
-from loadtest.simulate import Capacity, Run, Settings, simulate
+from loadtest.curve import Capacity
+from loadtest.simulate import Run, Settings, simulate
 
 REPO = Path(__file__).resolve().parent.parent
 SERVICE = REPO / "knative" / "base" / "service.yaml"

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 import requests
 from kubernetes import client
 
-from knative.deadline import DeadlineExceeded, no_answer, session, within
+from knative.deadline import NO_ANSWER, no_answer, session, within
 from knative.errors import RolloutError
 from knative.gates.live import preflight
 from knative.gates.predictor import WARM_UP_TIMEOUT
@@ -282,7 +282,7 @@ def https_route(cluster: Cluster) -> Iterator[Finding]:
     except requests.exceptions.SSLError as exc:
         yield Finding(False, f"{health}: TLS failed ({_tls_reason(exc)})", TLS)
         return
-    except (requests.RequestException, DeadlineExceeded) as exc:
+    except NO_ANSWER as exc:
         yield Finding(False, f"{health} did not answer ({no_answer(exc)})", TLS)
         return
     line = f"{health} answers HTTP {answer.status_code} over HTTPS"

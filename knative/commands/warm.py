@@ -38,6 +38,7 @@ from knative.errors import RolloutError
 from knative.gates.prometheus import Prometheus
 from knative.text import percent
 from knative.traffic.template import INITIAL_SCALE
+from loadtest.curve import interpolate, throughput
 
 PREFIX = "autoscaling.knative.dev/"
 CAPACITY = Path(__file__).resolve().parents[2] / "loadtest" / "capacity-measured.json"
@@ -142,13 +143,8 @@ def rps_at(levels: list[dict], concurrency: float) -> float:
     """A pod's req/s with ``concurrency`` in flight, along the measured closed-loop curve: linear
     between levels, in proportion below the first (from 0 at 0), the best past the last; a
     noisy dip smoothed out (a pod carries at least what it carried with fewer in flight)."""
-    points, best = [(0.0, 0.0)], 0.0
-    for level in sorted(levels, key=lambda level: float(level["concurrency"])):
-        best = max(best, float(level["rps"]))
-        points.append((float(level["concurrency"]), best))
+    ordered = sorted(levels, key=lambda level: float(level["concurrency"]))
+    points = throughput((float(level["concurrency"]), float(level["rps"])) for level in ordered)
     if len(points) < 2 or points[1][1] <= 0:
         raise ValueError("the curve has no level, or its first carries nothing")
-    for (c0, r0), (c1, r1) in zip(points, points[1:], strict=False):
-        if concurrency <= c1:
-            return r0 + (r1 - r0) * (concurrency - c0) / (c1 - c0)
-    return best
+    return interpolate(points, concurrency)

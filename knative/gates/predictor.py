@@ -9,7 +9,7 @@ from pathlib import Path
 
 import requests
 
-from knative.deadline import DeadlineExceeded, no_answer, session, within
+from knative.deadline import NO_ANSWER, no_answer, session, within
 
 # A valid ``POST /predict`` body (a list of records): the repository's sample row.
 SAMPLE_ROW = Path(__file__).resolve().parents[2] / "model_data" / "sample-row.json"
@@ -48,7 +48,7 @@ def predict(url: str, revision: str, rows: list[dict]) -> Answers:
             sent += 1
             try:
                 response = within(http, "POST", endpoint, timeout, json=batch)
-            except (requests.RequestException, DeadlineExceeded) as exc:
+            except NO_ANSWER as exc:
                 raise NoPredictions(f"no answer to {where} ({no_answer(exc)})", sent) from None
             problem, values = _checked(response, revision, len(batch))
             if problem:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import requests
 
-from knative.deadline import DeadlineExceeded, no_answer, session, within
+from knative.deadline import NO_ANSWER, no_answer, session, within
 from knative.gates.checks import Check, GateRun
 from knative.gates.predictor import PROBE_ROWS, PROBE_TIMEOUT, WARM_UP_TIMEOUT, wrong_answer
 from knative.gates.settings import GateSettings
@@ -36,7 +36,7 @@ def _send(http: requests.Session, endpoint: str, revision: str, timeout: float) 
     started = time.perf_counter()
     try:
         response = within(http, "POST", endpoint, timeout, json=PROBE_ROWS)
-    except (requests.RequestException, DeadlineExceeded) as exc:
+    except NO_ANSWER as exc:
         return Probe(_ms_since(started), f"no answer ({no_answer(exc)})")
     return Probe(_ms_since(started), wrong_answer(response, revision))
 

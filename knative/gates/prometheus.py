@@ -7,9 +7,7 @@ failed query) raises ``PrometheusError``: the gate never reads a broken answer a
 import math
 from typing import Any
 
-import requests
-
-from knative.deadline import DeadlineExceeded, no_answer, session, within
+from knative.deadline import NO_ANSWER, no_answer, session, within
 from knative.errors import RolloutError
 
 TIMEOUT = 10.0
@@ -58,7 +56,7 @@ class Prometheus:
         try:
             with session() as http:
                 response = within(http, "GET", self.url + path, self.timeout, params=params)
-        except (requests.RequestException, DeadlineExceeded) as exc:
+        except NO_ANSWER as exc:
             raise PrometheusError(f"{where} did not answer ({no_answer(exc)})") from None
         try:
             body = response.json()
