@@ -19,6 +19,7 @@ import yaml
 
 from knative.traffic.plan import parse_go_duration
 from loadtest.curve import Capacity
+from loadtest.kpa import TARGET_MIN
 from loadtest.simulate import Run, Settings, simulate
 
 REPO = Path(__file__).resolve().parent.parent
@@ -129,7 +130,7 @@ def candidates(capacity: Capacity, peak_rps: float, max_scale_limit: int,
     out = []
     for target in targets:
         for utilization in UTILIZATIONS:
-            per_pod = capacity.rps_at(max(0.01, target * utilization))
+            per_pod = capacity.rps_at(max(TARGET_MIN, target * utilization))
             need = math.ceil(MAX_SCALE_HEADROOM * peak_rps / per_pod)
             max_scale = min(max_scale_limit, need) if max_scale_limit else need
             for delay in DELAYS_S:
@@ -150,7 +151,7 @@ def keep_warm(settings: Settings) -> list[Settings]:
 def provisioned(settings: Settings, capacity: Capacity, peak_rps: float) -> Settings:
     """The same settings with min-scale (and initial-scale) at the pods the peak needs at the
     target: for cold starts too slow to scale out in time, as with a new node each time."""
-    per_pod = capacity.rps_at(max(0.01, settings.target * settings.utilization))
+    per_pod = capacity.rps_at(max(TARGET_MIN, settings.target * settings.utilization))
     pods = min(settings.max_scale, math.ceil(peak_rps / per_pod))
     return replace(settings, min_scale=pods, initial_scale=pods)
 

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 
 from loadtest.curve import Capacity
 from loadtest.kpa import (
+    TARGET_MIN,
     TICK_S,
     Autoscaler,
     Collector,
@@ -56,7 +57,7 @@ class Settings:
         total x utilization; resources/decider.go:50-92 MakeDecider with config.go's defaults."""
         total = min(self.target, self.container_concurrency or self.target)
         return DeciderSpec(
-            target_value=max(0.01, total * self.utilization),
+            target_value=max(TARGET_MIN, total * self.utilization),
             total_value=total,
             target_burst_capacity=self.target_burst_capacity,
             stable_window_s=self.stable_window_s,

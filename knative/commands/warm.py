@@ -39,6 +39,7 @@ from knative.gates.prometheus import Prometheus
 from knative.text import percent
 from knative.traffic.template import INITIAL_SCALE
 from loadtest.curve import interpolate, throughput
+from loadtest.kpa import TARGET_MIN
 
 PREFIX = "autoscaling.knative.dev/"
 CAPACITY = Path(__file__).resolve().parents[2] / "loadtest" / "capacity-measured.json"
@@ -135,7 +136,7 @@ def target_concurrency(
     total = min(total, limit) if limit else total
     if PREFIX + "target-utilization-percentage" in notes:
         utilization = float(notes[PREFIX + "target-utilization-percentage"]) / 100
-    in_flight = max(0.01, total * utilization)  # autoscaling.TargetMin
+    in_flight = max(TARGET_MIN, total * utilization)
     return in_flight, f"{in_flight:g} in flight = target {total:g} × {percent(utilization)}"
 
 
