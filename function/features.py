@@ -1,6 +1,7 @@
 """Turn decoded rows into the float64 feature matrix the model takes, or say what is wrong."""
 
 import itertools
+import math
 from collections.abc import Iterable
 from typing import Any
 
@@ -9,6 +10,16 @@ import numpy as np
 from .errors import InvalidInput, PayloadTooLarge
 
 NUMBERS = frozenset({int, float})  # bool is a subclass of int, but not a JSON number
+# Up to this many values, a Python scan is cheaper than a numpy call (~1.3 us each, most of it
+# numpy's per-call cost): a single-row request is checked in ~0.4 us.
+FEW_VALUES = 64
+
+
+def all_finite(array: np.ndarray) -> bool:
+    """Whether no value of ``array`` is NaN or infinite."""
+    if array.size <= FEW_VALUES:
+        return all(map(math.isfinite, array.ravel().tolist()))
+    return bool(np.isfinite(array).all())
 
 
 class FeatureSchema:
@@ -120,7 +131,7 @@ class FeatureSchema:
                     )
 
     def _finite(self, matrix: np.ndarray, labels: list[str] | None = None) -> np.ndarray:
-        if not np.isfinite(matrix).all():
+        if not all_finite(matrix):
             row, column = np.argwhere(~np.isfinite(matrix))[0]
             label = labels[row] if labels else row
             raise InvalidInput(f"feature {self.names[column]} in row {label} is not finite")

@@ -14,6 +14,8 @@ that blue's and green's answers can be compared bucket by bucket.
 """
 
 import bisect
+import itertools
+import operator
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -149,7 +151,7 @@ class PredictedValues:
         self.bounds = np.array(bounds)  # for numpy's search; the list for bisect's
         self._bounds = list(bounds)
         self._edges = [floatToGoString(bound) for bound in bounds] + ["+Inf"]  # the "le" labels
-        self._counts = np.zeros(len(bounds) + 1, dtype=np.int64)  # the last: above every bound
+        self._counts = [0] * (len(bounds) + 1)  # the last: above every bound
         self._sum = 0.0
         self._lock = threading.Lock()  # a scrape must see counts and sum of the same batches
 
@@ -161,10 +163,10 @@ class PredictedValues:
                     self._counts[bisect.bisect_left(self._bounds, value)] += 1
                     self._sum += value
             return
-        counts = np.bincount(np.searchsorted(self.bounds, values), minlength=self._counts.size)
+        counts = np.bincount(np.searchsorted(self.bounds, values), minlength=len(self._counts))
         total = float(values.sum(dtype=np.float64))
         with self._lock:
-            self._counts += counts
+            self._counts = list(map(operator.add, self._counts, counts.tolist()))
             self._sum += total
 
     def describe(self) -> Iterator[HistogramMetricFamily]:
@@ -172,7 +174,7 @@ class PredictedValues:
 
     def collect(self) -> Iterator[HistogramMetricFamily]:
         with self._lock:
-            cumulative, total = np.cumsum(self._counts).tolist(), self._sum
+            cumulative, total = list(itertools.accumulate(self._counts)), self._sum
         family = HistogramMetricFamily(self.NAME, self.HELP, labels=["revision"])
         family.add_metric([self.revision], list(zip(self._edges, cumulative, strict=True)), total)
         yield family

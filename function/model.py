@@ -10,6 +10,7 @@ import onnxruntime
 
 from .artifact import ArtifactError, read_verified
 from .errors import ModelFailed, ModelNotReady
+from .features import all_finite
 
 log = logging.getLogger(__name__)
 
@@ -57,8 +58,8 @@ class Model:
         if self._session is None:
             raise ModelNotReady(f"model not ready: {self.error}")
         predictions = self._session.run(None, {self._input: matrix})[0].ravel()
-        finite = np.isfinite(predictions)
-        if not finite.all():
+        if not all_finite(predictions):
+            finite = np.isfinite(predictions)
             rows = np.flatnonzero(~finite)
             log.error("model %s gave non-finite predictions for rows %s", self.version, rows[:10])
             raise ModelFailed(

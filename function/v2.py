@@ -15,7 +15,12 @@ from .features import NUMBERS, FeatureSchema
 from .jsonio import dump_json, json_type, parse_json
 
 LENGTH_HEADER = "Inference-Header-Content-Length"
-DATATYPES = {"FP32": "<f4", "FP64": "<f8", "INT32": "<i4", "INT64": "<i8"}
+DATATYPES = {
+    "FP32": np.dtype("<f4"),
+    "FP64": np.dtype("<f8"),
+    "INT32": np.dtype("<i4"),
+    "INT64": np.dtype("<i8"),
+}
 OUTPUT = {"name": "predict", "datatype": "FP32"}
 
 
@@ -103,7 +108,7 @@ def _tensor(tensor: Any, binary: bytes) -> np.ndarray:
             raise InvalidInput(
                 f"binary_data_size {size!r} does not match the {len(binary)} bytes sent"
             )
-        if size % np.dtype(DATATYPES[datatype]).itemsize:
+        if size % DATATYPES[datatype].itemsize:
             raise InvalidInput(f"{size} bytes is not a whole number of {datatype} values")
         array = np.frombuffer(binary, dtype=DATATYPES[datatype])
     else:
@@ -124,18 +129,20 @@ def _json_data(data: Any, datatype: str) -> np.ndarray:
         if not all(type(row) is list for row in values) or len(set(map(len, values))) > 1:
             raise InvalidInput("input data must be a flat or evenly nested list of numbers")
         values = list(itertools.chain.from_iterable(values))
-    dtype = np.dtype(DATATYPES[datatype])
+    dtype = DATATYPES[datatype]
     whole = dtype.kind == "i"
     if not set(map(type, values)) <= ({int} if whole else NUMBERS):
         kind = "whole numbers" if whole else "numbers"
         raise InvalidInput(f"{datatype} input data must contain only {kind}, not booleans or text")
-    limits = np.iinfo(dtype) if whole else np.finfo(dtype)
     try:
         array = np.array(values, dtype=np.int64 if whole else np.float64)
     except OverflowError:
         array = None
     # A 64-bit datatype's range is the parsed array's own: a value beyond it is an OverflowError
-    narrow = dtype.itemsize < 8 and array is not None and array.size
-    if array is None or (narrow and (array.min() < limits.min or array.max() > limits.max)):
+    if array is not None and dtype.itemsize < 8 and array.size:
+        limits = np.iinfo(dtype) if whole else np.finfo(dtype)
+        if array.min() < limits.min or array.max() > limits.max:
+            array = None
+    if array is None:
         raise InvalidInput(f"input data has a value out of the range of {datatype}")
     return array.astype(dtype, copy=False)

@@ -14,6 +14,7 @@ from .shared import answer, mimetype, needs_model, plane, require_json, respond
 MODEL_PATH = f"/v2/models/{MODEL}"
 VERSION_PATH = f"{MODEL_PATH}/versions/<version>"
 INFER, VERSION_INFER = f"{MODEL_PATH}/infer", f"{VERSION_PATH}/infer"
+LENGTH = v2.LENGTH_HEADER.lower()  # handlers get headers by lowercase name
 
 open_inference = Blueprint("open_inference", __name__)
 
@@ -21,7 +22,7 @@ open_inference = Blueprint("open_inference", __name__)
 def handle(
     served: DataPlane, body: bytes, headers: Mapping[str, str]
 ) -> tuple[bytes, dict[str, str]]:
-    length = headers.get(v2.LENGTH_HEADER.lower())
+    length = headers.get(LENGTH)
     if length is None and mimetype(headers):  # V2 clients may send JSON with no content type
         require_json(headers)
     matrix, request_id, binary = v2.decode_request(body, length, served.schema)
