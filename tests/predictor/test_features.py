@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from function.errors import InvalidInput, PayloadTooLarge
-from function.features import FeatureSchema
+from function.features import FEW_VALUES, FeatureSchema, all_finite
 from function.jsonio import parse_json
 
 SCHEMA = FeatureSchema(["A", "B"], max_rows=3)
@@ -54,3 +54,15 @@ def test_parse_json_rejects_junk():
     for junk in (b"", b"{", b"\xff\xfe", b"[" * 50_000, b"[NaN]", b"[1e999]"):
         with pytest.raises(InvalidInput, match="malformed JSON"):
             parse_json(junk)
+
+
+@pytest.mark.parametrize("size", [1, FEW_VALUES, FEW_VALUES + 1, 1000])
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_all_finite_finds_any_bad_value_by_either_scan(size, bad):
+    values = np.linspace(-3e38, 3e38, size)  # within float32 too
+    assert all_finite(values) and all_finite(values.astype(np.float32).reshape(size, 1))
+    for position in {0, size // 2, size - 1}:
+        spoiled = values.copy()
+        spoiled[position] = bad
+        assert not all_finite(spoiled)
+        assert not all_finite(spoiled.astype(np.float32).reshape(size, 1))
