@@ -22,6 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from loadtest import capacity
 from loadtest.local_server import REPO, free_port, stop, wait_ready
 
 ROW = json.loads((REPO / "model_data" / "sample-row.json").read_text())
@@ -83,19 +84,25 @@ def post(port: int, body: str, path: str = "/predict", timeout: float = 5.0) -> 
 def first_prediction_seconds(launch: Callable[[int], Callable[[], None]]) -> float:
     """Time from ``launch(port)`` to the first 200 to a single-row ``POST /predict``; ``launch``
     starts a server on ``port`` and returns what stops it."""
-    body, port = json.dumps([ROW]), free_port()
+    port = free_port()
     started = time.perf_counter()
     halt = launch(port)
     try:
-        while time.perf_counter() - started < 30:
-            try:
-                if post(port, body, timeout=1) == 200:
-                    return time.perf_counter() - started
-            except OSError:
-                time.sleep(0.002)
-        raise SystemExit("server did not answer within 30 s")
+        return first_prediction(port, started)
     finally:
         halt()
+
+
+def first_prediction(port: int, since: float) -> float:
+    """Seconds from ``since`` to a 200 answer to a single-row ``POST /predict`` (30 s at most)."""
+    body = json.dumps([ROW])
+    while time.perf_counter() - since < 30:
+        try:
+            if post(port, body, timeout=1) == 200:
+                return time.perf_counter() - since
+        except OSError:
+            time.sleep(0.002)
+    raise SystemExit("server did not answer within 30 s")
 
 
 def exec_start(name: str) -> Callable[[int], Callable[[], None]]:
@@ -113,7 +120,7 @@ def container_start(name: str) -> Callable[[int], Callable[[], None]]:
     in the same image, its one file mounted read-only."""
 
     def launch(port: int) -> Callable[[], None]:
-        container = f"bench-{port}"
+        container = container_name(port)
         options = ["--name", container, "--cpuset-cpus", "0"]
         if name == "floor":
             floor = REPO / "loadtest" / "floor.py"
@@ -133,6 +140,29 @@ def container_start(name: str) -> Callable[[int], Callable[[], None]]:
         return halt
 
     return launch
+
+
+def container_name(port: int) -> str:
+    return f"bench-{port}"
+
+
+def container_pid(port: int) -> int:
+    """The host's PID of the container's first process (the server's supervisor)."""
+    return int(capacity.podman("inspect", "--format", "{{.State.Pid}}", container_name(port)))
+
+
+def idle_container_mb(name: str) -> float:
+    """The working set of the server's container, idle after 200 predictions, in MB."""
+    port = free_port()
+    halt = container_start(name)(port)
+    try:
+        first_prediction(port, time.perf_counter())
+        for _ in range(200):
+            post(port, json.dumps([ROW]))
+        time.sleep(1)
+        return capacity.working_set_bytes(container_pid(port)) / 2**20
+    finally:
+        halt()
 
 
 def has_image() -> bool:
@@ -294,6 +324,9 @@ def main() -> None:
     starts("exec", exec_start)
     if has_image():
         starts("container start", container_start)
+        memory, floor_memory = (idle_container_mb(name) for name in SERVERS)
+        row("idle container, working set (cgroup)", f"{memory:.0f} MB", f"{floor_memory:.0f} MB",
+            f"{memory / floor_memory:.2f}x")  # fmt: skip
     else:
         print(f"container start: skipped, no image {IMAGE} (make image builds it)")
     port = {name: free_port() for name in SERVERS}

@@ -182,34 +182,52 @@ def slo_p99_ms(conf: Path = LOCUST_CONF) -> float:
     return parser.getfloat("locust", "slo-p99-ms")
 
 
-def parse_cpu_stat(text: str) -> dict[str, int]:
+def parse_stat(text: str) -> dict[str, int]:
+    """A cgroup ``*.stat`` file: one key and number a line."""
     return {key: int(value) for key, value in (line.split() for line in text.splitlines() if line)}
 
 
-def cgroup_cpu_dirs(pid: int, root: Path = Path("/sys/fs/cgroup")) -> tuple[Path, Path]:
-    """The cgroup folders holding ``cpu.stat`` and the CPU usage of a process.
+def cgroup_folders(pid: int, root: Path = Path("/sys/fs/cgroup")) -> tuple[dict[str, Path], Path]:
+    """A process's cgroup folder under each cgroup v1 controller, and its v2 (unified) folder.
 
-    cgroup v1's ``cpu`` and ``cpuacct`` controllers where they are mounted (hosts with hybrid
-    cgroups list the v2 hierarchy too, without the CPU controller), else the v2 hierarchy.
+    Use a v1 controller where it is mounted: hosts with hybrid cgroups list the v2 hierarchy
+    too, without the controllers.
     """
     v1: dict[str, Path] = {}
-    unified = None
+    unified = root
     for line in Path(f"/proc/{pid}/cgroup").read_text().splitlines():
         _, controllers, path = line.split(":", 2)
         if controllers == "":
             unified = root / path.lstrip("/")
         for name in controllers.split(","):
             v1[name] = root / controllers / path.lstrip("/")
+    return v1, unified
+
+
+def cgroup_cpu_dirs(pid: int, root: Path = Path("/sys/fs/cgroup")) -> tuple[Path, Path]:
+    """The cgroup folders holding ``cpu.stat`` and the CPU usage of a process."""
+    v1, unified = cgroup_folders(pid, root)
     if "cpu" in v1 and "cpuacct" in v1:
         return v1["cpu"], v1["cpuacct"]
-    if unified is None:
-        raise RuntimeError(f"no cpu cgroup for process {pid}")
     return unified, unified
+
+
+def working_set_bytes(pid: int, root: Path = Path("/sys/fs/cgroup")) -> int:
+    """The memory of a process's cgroup as the kubelet counts it for eviction and ``kubectl
+    top``: usage less the file pages not recently used, which the kernel takes back before it
+    runs out (cAdvisor's working set)."""
+    v1, unified = cgroup_folders(pid, root)
+    if "memory" in v1:
+        folder, usage, inactive = v1["memory"], "memory.usage_in_bytes", "total_inactive_file"
+    else:
+        folder, usage, inactive = unified, "memory.current", "inactive_file"
+    stat = parse_stat((folder / "memory.stat").read_text())
+    return int((folder / usage).read_text()) - stat[inactive]
 
 
 def read_throttling(cpu_dir: Path, cpuacct_dir: Path) -> Throttling:
     """cgroup v2 ``cpu.stat`` (usec) or v1 ``cpu.stat`` (ns) with ``cpuacct.usage``."""
-    stat = parse_cpu_stat((cpu_dir / "cpu.stat").read_text())
+    stat = parse_stat((cpu_dir / "cpu.stat").read_text())
     if "throttled_usec" in stat or "usage_usec" in stat:
         usage, throttled = stat["usage_usec"] / 1e6, stat.get("throttled_usec", 0) / 1e6
     else:

@@ -137,6 +137,14 @@ def test_this_processs_cgroup_counters_can_be_read():
     assert after.periods >= before.periods
 
 
+def test_this_processs_working_set_grows_with_memory_it_touches():
+    before = capacity.working_set_bytes(os.getpid())
+    touched = b"\x01" * (64 * 2**20)  # every page written
+    after = capacity.working_set_bytes(os.getpid())
+    assert before > 0 and after - before > 32 * 2**20  # other processes share the cgroup
+    del touched
+
+
 def test_wrk_output_without_the_scripts_figures_is_an_error():
     with pytest.raises(RuntimeError, match="no figures"):
         capacity.parse_wrk("Running 1s test @ http://127.0.0.1:1/predict\n")
