@@ -46,6 +46,7 @@ class Model:
             return self
         self.card, self.error = card, None
         self._input = session.get_inputs()[0].name
+        self._outputs = [output.name for output in session.get_outputs()]  # not for each run
         self._session = session
         log.info("model %s %s ready (%s)", card["name"], card["version"], self.path)
         return self
@@ -57,7 +58,7 @@ class Model:
         """
         if self._session is None:
             raise ModelNotReady(f"model not ready: {self.error}")
-        predictions = self._session.run(None, {self._input: matrix})[0].ravel()
+        predictions = self._session.run(self._outputs, {self._input: matrix})[0].ravel()
         if not all_finite(predictions):
             finite = np.isfinite(predictions)
             rows = np.flatnonzero(~finite)
