@@ -6,7 +6,9 @@ deadline and the limit bound what one client can cost, whatever it sends or fail
 
 import asyncio
 import zlib
+from asyncio import current_task
 from collections.abc import Awaitable, Mapping
+from time import monotonic
 
 from granian.rsgi import HTTPProtocol
 
@@ -31,12 +33,11 @@ class Deadline:
 
     async def within(self, read: Awaitable[bytes]) -> bytes:
         """``await read``; ``TimeoutError`` once it has taken ``seconds``."""
-        task = asyncio.current_task()
-        loop = task.get_loop()
-        self._due[task] = loop.time() + self.seconds
+        task = current_task()
+        self._due[task] = monotonic() + self.seconds
         if not self._sweeping:
             self._sweeping = True
-            loop.call_later(self.seconds / 10, self._sweep, loop)
+            task.get_loop().call_later(self.seconds / 10, self._sweep, task.get_loop())
         try:
             return await read
         except asyncio.CancelledError:
@@ -48,7 +49,7 @@ class Deadline:
             del self._due[task]
 
     def _sweep(self, loop: asyncio.AbstractEventLoop) -> None:
-        now = loop.time()
+        now = monotonic()
         for task, due in self._due.items():
             if due is not None and due <= now:
                 self._due[task] = None
