@@ -157,9 +157,7 @@ def idle_container_mb(name: str) -> float:
     halt = container_start(name)(port)
     try:
         first_prediction(port, time.perf_counter())
-        for _ in range(200):
-            post(port, json.dumps([ROW]))
-        time.sleep(1)
+        warm(port)
         return capacity.working_set_bytes(container_pid(port)) / 2**20
     finally:
         halt()
@@ -286,11 +284,28 @@ def speed(port: dict[str, int], pids: dict[str, int], load: Load) -> None:
     row(f"{load.name}, 8 connections", predictor, floor, ratio)
 
 
+def idle_memory_mb(name: str) -> tuple[float, float]:
+    """RSS and PSS of the server, idle after 200 predictions, with no other server running:
+    a page of a library that another process maps too counts in PSS for a share of it only."""
+    port = free_port()
+    process = start(name, port)
+    try:
+        wait_ready(process, f"http://127.0.0.1:{port}")
+        warm(port)
+        return tree_memory_mb(process.pid)
+    finally:
+        stop(process)
+
+
+def warm(port: int) -> None:
+    """200 single-row predictions, then a second's rest."""
+    for _ in range(200):
+        post(port, json.dumps([ROW]))
+    time.sleep(1)
+
+
 def served(port: dict[str, int], pids: dict[str, int]) -> None:
     """The figures of two running servers, taken in turn."""
-    (rss, pss), (floor_rss, floor_pss) = (tree_memory_mb(pids[name]) for name in SERVERS)
-    memory = f"RSS {rss:.0f} MB (PSS {pss:.0f})", f"RSS {floor_rss:.0f} MB (PSS {floor_pss:.0f})"
-    row("idle memory, whole server", *memory, f"{rss / floor_rss:.2f}x RSS")
     for load in LOADS:
         speed(port, pids, load)
     (rps, p99), (floor_rps, floor_p99) = (wrk(port[name], LOADS[0], 32) for name in SERVERS)
@@ -329,14 +344,15 @@ def main() -> None:
             f"{memory / floor_memory:.2f}x")  # fmt: skip
     else:
         print(f"container start: skipped, no image {IMAGE} (make image builds it)")
+    (rss, pss), (floor_rss, floor_pss) = (idle_memory_mb(name) for name in SERVERS)
+    memory = f"RSS {rss:.0f} MB (PSS {pss:.0f})", f"RSS {floor_rss:.0f} MB (PSS {floor_pss:.0f})"
+    row("idle memory, whole server", *memory, f"{rss / floor_rss:.2f}x RSS")
     port = {name: free_port() for name in SERVERS}
     servers = {name: start(name, port[name]) for name in SERVERS}
     try:
         for name, process in servers.items():
             wait_ready(process, f"http://127.0.0.1:{port[name]}")
-            for _ in range(200):
-                post(port[name], json.dumps([ROW]))
-        time.sleep(1)
+            warm(port[name])
         served(port, {name: process.pid for name, process in servers.items()})
     finally:
         for process in servers.values():
