@@ -37,7 +37,8 @@ class Deadline:
         self._due[task] = monotonic() + self.seconds
         if not self._sweeping:
             self._sweeping = True
-            task.get_loop().call_later(self.seconds / 10, self._sweep, task.get_loop())
+            loop = task.get_loop()
+            loop.call_later(self.seconds / 10, self._sweep, loop)
         try:
             return await read
         except asyncio.CancelledError:
