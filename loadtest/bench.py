@@ -84,25 +84,19 @@ def post(port: int, body: str, path: str = "/predict", timeout: float = 5.0) -> 
 def first_prediction_seconds(launch: Callable[[int], Callable[[], None]]) -> float:
     """Time from ``launch(port)`` to the first 200 to a single-row ``POST /predict``; ``launch``
     starts a server on ``port`` and returns what stops it."""
-    port = free_port()
+    body, port = json.dumps([ROW]), free_port()
     started = time.perf_counter()
     halt = launch(port)
     try:
-        return first_prediction(port, started)
+        while time.perf_counter() - started < 30:
+            try:
+                if post(port, body, timeout=1) == 200:
+                    return time.perf_counter() - started
+            except OSError:
+                time.sleep(0.002)
+        raise SystemExit("server did not answer within 30 s")
     finally:
         halt()
-
-
-def first_prediction(port: int, since: float) -> float:
-    """Seconds from ``since`` to a 200 answer to a single-row ``POST /predict`` (30 s at most)."""
-    body = json.dumps([ROW])
-    while time.perf_counter() - since < 30:
-        try:
-            if post(port, body, timeout=1) == 200:
-                return time.perf_counter() - since
-        except OSError:
-            time.sleep(0.002)
-    raise SystemExit("server did not answer within 30 s")
 
 
 def exec_start(name: str) -> Callable[[int], Callable[[], None]]:
@@ -156,7 +150,7 @@ def idle_container_mb(name: str) -> float:
     port = free_port()
     halt = container_start(name)(port)
     try:
-        first_prediction(port, time.perf_counter())
+        capacity.wait_until_predicting(f"http://127.0.0.1:{port}", timeout=30)
         warm(port)
         return capacity.working_set_bytes(container_pid(port)) / 2**20
     finally:
